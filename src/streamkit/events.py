@@ -1,0 +1,462 @@
+"""Typed stream events, decoded from Server-Sent Events.
+
+:func:`decode` turns one :class:`~streamkit.sse.ServerSentEvent` into an :class:`Event`:
+one class per event name in the API reference (``ThreadRunCreated``, ``ThreadMessageDelta``
+..., ``ErrorEvent``, ``DoneEvent``), whose ``data`` is the typed model. Forward
+compatibility: an event name this version does not know becomes :class:`UnknownEvent`
+holding its name and raw data; nothing is dropped or mistyped.
+
+Bad input raises :class:`~streamkit.MalformedEventError` naming the event, where it was,
+what was wrong and the raw data. With ``tolerant=True`` the problem is returned as a
+:class:`MalformedEvent` value instead, and a payload that is one complete JSON value
+followed by junk (the reference's own examples have a stray ``}``) is recovered: the event
+is decoded from the JSON value, its ``warning`` says what was dropped, and a
+:class:`RecoveredEventWarning` is issued.
+
+Decoded events are never mutated by streamkit afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+import orjson
+
+from ._errors import MalformedEventError
+from ._model import Model, ShapeError
+from .models import ErrorObject, Message, MessageDeltaEvent, Run, RunStep, RunStepDeltaEvent, Thread
+
+if TYPE_CHECKING:
+    from .sse import ServerSentEvent
+
+__all__ = [
+    "EVENT_TYPES",
+    "DoneEvent",
+    "ErrorEvent",
+    "Event",
+    "MalformedEvent",
+    "RecoveredEventWarning",
+    "ThreadCreated",
+    "ThreadMessageCompleted",
+    "ThreadMessageCreated",
+    "ThreadMessageDelta",
+    "ThreadMessageInProgress",
+    "ThreadMessageIncomplete",
+    "ThreadRunCancelled",
+    "ThreadRunCancelling",
+    "ThreadRunCompleted",
+    "ThreadRunCreated",
+    "ThreadRunExpired",
+    "ThreadRunFailed",
+    "ThreadRunInProgress",
+    "ThreadRunIncomplete",
+    "ThreadRunQueued",
+    "ThreadRunRequiresAction",
+    "ThreadRunStepCancelled",
+    "ThreadRunStepCompleted",
+    "ThreadRunStepCreated",
+    "ThreadRunStepDelta",
+    "ThreadRunStepExpired",
+    "ThreadRunStepFailed",
+    "ThreadRunStepInProgress",
+    "UnknownEvent",
+    "decode",
+]
+
+
+class RecoveredEventWarning(UserWarning):
+    """Tolerant decoding dropped junk after an event's JSON value."""
+
+
+@attrs.define(slots=True, kw_only=True)
+class Event:
+    """Base of every decoded event: ``event`` (the SSE name) and ``data`` (typed).
+
+    ``sse`` is the Server-Sent Event it came from (with its id, line and byte offset);
+    ``warning`` is set when tolerant decoding had to recover the payload.
+    """
+
+    EVENT: ClassVar[str] = ""
+
+    data: Any = None
+    sse: ServerSentEvent | None = attrs.field(default=None, repr=False, eq=False)
+    warning: str | None = attrs.field(default=None, repr=False)
+
+    @property
+    def event(self) -> str:
+        """The event name, as in the SSE ``event:`` field."""
+        return self.EVENT
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadCreated(Event):
+    """``thread.created``: a new thread."""
+
+    EVENT = "thread.created"
+    data: Thread
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunCreated(Event):
+    """``thread.run.created``: a new run."""
+
+    EVENT = "thread.run.created"
+    data: Run
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunQueued(Event):
+    """``thread.run.queued``: the run moved to ``queued``."""
+
+    EVENT = "thread.run.queued"
+    data: Run
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunInProgress(Event):
+    """``thread.run.in_progress``: the run moved to ``in_progress``."""
+
+    EVENT = "thread.run.in_progress"
+    data: Run
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunRequiresAction(Event):
+    """``thread.run.requires_action``: the run waits for tool outputs."""
+
+    EVENT = "thread.run.requires_action"
+    data: Run
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunCompleted(Event):
+    """``thread.run.completed``: the run completed."""
+
+    EVENT = "thread.run.completed"
+    data: Run
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunIncomplete(Event):
+    """``thread.run.incomplete``: the run ended incomplete."""
+
+    EVENT = "thread.run.incomplete"
+    data: Run
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunFailed(Event):
+    """``thread.run.failed``: the run failed."""
+
+    EVENT = "thread.run.failed"
+    data: Run
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunCancelling(Event):
+    """``thread.run.cancelling``: the run is being cancelled."""
+
+    EVENT = "thread.run.cancelling"
+    data: Run
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunCancelled(Event):
+    """``thread.run.cancelled``: the run was cancelled."""
+
+    EVENT = "thread.run.cancelled"
+    data: Run
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunExpired(Event):
+    """``thread.run.expired``: the run expired."""
+
+    EVENT = "thread.run.expired"
+    data: Run
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunStepCreated(Event):
+    """``thread.run.step.created``: a new run step."""
+
+    EVENT = "thread.run.step.created"
+    data: RunStep
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunStepInProgress(Event):
+    """``thread.run.step.in_progress``: the step moved to ``in_progress``."""
+
+    EVENT = "thread.run.step.in_progress"
+    data: RunStep
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunStepDelta(Event):
+    """``thread.run.step.delta``: parts of a step changed."""
+
+    EVENT = "thread.run.step.delta"
+    data: RunStepDeltaEvent
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunStepCompleted(Event):
+    """``thread.run.step.completed``: the step completed."""
+
+    EVENT = "thread.run.step.completed"
+    data: RunStep
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunStepFailed(Event):
+    """``thread.run.step.failed``: the step failed."""
+
+    EVENT = "thread.run.step.failed"
+    data: RunStep
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunStepCancelled(Event):
+    """``thread.run.step.cancelled``: the step was cancelled."""
+
+    EVENT = "thread.run.step.cancelled"
+    data: RunStep
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadRunStepExpired(Event):
+    """``thread.run.step.expired``: the step expired."""
+
+    EVENT = "thread.run.step.expired"
+    data: RunStep
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadMessageCreated(Event):
+    """``thread.message.created``: a new message."""
+
+    EVENT = "thread.message.created"
+    data: Message
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadMessageInProgress(Event):
+    """``thread.message.in_progress``: the message moved to ``in_progress``."""
+
+    EVENT = "thread.message.in_progress"
+    data: Message
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadMessageDelta(Event):
+    """``thread.message.delta``: parts of a message changed."""
+
+    EVENT = "thread.message.delta"
+    data: MessageDeltaEvent
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadMessageCompleted(Event):
+    """``thread.message.completed``: the message completed."""
+
+    EVENT = "thread.message.completed"
+    data: Message
+
+
+@attrs.define(slots=True, kw_only=True)
+class ThreadMessageIncomplete(Event):
+    """``thread.message.incomplete``: the message ended before it was complete."""
+
+    EVENT = "thread.message.incomplete"
+    data: Message
+
+
+@attrs.define(slots=True, kw_only=True)
+class ErrorEvent(Event):
+    """``error``: the server reports an error (internal error or timeout)."""
+
+    EVENT = "error"
+    data: ErrorObject
+
+
+@attrs.define(slots=True, kw_only=True)
+class DoneEvent(Event):
+    """``done``: the stream is over (its data, ``[DONE]``, is not JSON; ``data`` is None)."""
+
+    EVENT = "done"
+    data: None = None
+
+
+@attrs.define(slots=True, kw_only=True)
+class UnknownEvent(Event):
+    """An event name this version does not know.
+
+    ``name`` is the event name, ``raw`` the data text, ``data`` the parsed JSON (or None
+    when the data is not JSON).
+    """
+
+    name: str
+    raw: str
+
+    @property
+    def event(self) -> str:
+        return self.name
+
+
+@attrs.define(slots=True, kw_only=True)
+class MalformedEvent(Event):
+    """Tolerant mode's stand-in for an event that could not be decoded.
+
+    ``name`` and ``raw`` are the event name and data text; ``error`` says what was wrong.
+    """
+
+    name: str
+    raw: str
+    error: MalformedEventError
+
+    @property
+    def event(self) -> str:
+        return self.name
+
+
+#: Every event class by event name.
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.EVENT: cls
+    for cls in (
+        ThreadCreated,
+        ThreadRunCreated,
+        ThreadRunQueued,
+        ThreadRunInProgress,
+        ThreadRunRequiresAction,
+        ThreadRunCompleted,
+        ThreadRunIncomplete,
+        ThreadRunFailed,
+        ThreadRunCancelling,
+        ThreadRunCancelled,
+        ThreadRunExpired,
+        ThreadRunStepCreated,
+        ThreadRunStepInProgress,
+        ThreadRunStepDelta,
+        ThreadRunStepCompleted,
+        ThreadRunStepFailed,
+        ThreadRunStepCancelled,
+        ThreadRunStepExpired,
+        ThreadMessageCreated,
+        ThreadMessageInProgress,
+        ThreadMessageDelta,
+        ThreadMessageCompleted,
+        ThreadMessageIncomplete,
+        ErrorEvent,
+    )
+}
+
+_DATA_MODEL: dict[str, type[Model]] = {
+    "thread.created": Thread,
+    **{
+        name: Run for name in EVENT_TYPES if name.startswith("thread.run.") and ".step." not in name
+    },
+    **{name: RunStep for name in EVENT_TYPES if name.startswith("thread.run.step.")},
+    **{name: Message for name in EVENT_TYPES if name.startswith("thread.message.")},
+    "thread.run.step.delta": RunStepDeltaEvent,
+    "thread.message.delta": MessageDeltaEvent,
+    "error": ErrorObject,
+}
+
+_new = object.__new__
+_loads = orjson.loads
+_JSONDecodeError = orjson.JSONDecodeError
+_TABLE: dict[str, tuple[type[Event], Any]] = {
+    name: (cls, _DATA_MODEL[name]._decoder()) for name, cls in EVENT_TYPES.items()
+}
+
+
+def _error(sse: ServerSentEvent, reason: str, path: str | None = None) -> MalformedEventError:
+    return MalformedEventError(
+        reason,
+        event=sse.event,
+        data=sse.data,
+        id=sse.id,
+        offset=getattr(sse, "offset", None),
+        line=getattr(sse, "line", None),
+        path=path,
+    )
+
+
+def _json_error_reason(data: str) -> tuple[str, Any]:
+    """Explain why ``data`` is not JSON; return (reason, first JSON value or _NOTHING)."""
+    stripped = data.strip()
+    if not stripped:
+        return "data is empty, not JSON", _NOTHING
+    try:
+        value, end = json.JSONDecoder().raw_decode(stripped)
+    except json.JSONDecodeError as e:
+        return f"data is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", _NOTHING
+    junk = stripped[end:]
+    return (
+        f"data is a JSON value followed by {len(junk)} character(s) of junk "
+        f"({_clip_junk(junk)!r} at column {end + 1})",
+        value,
+    )
+
+
+def _clip_junk(junk: str) -> str:
+    return junk if len(junk) <= 20 else junk[:20] + "..."
+
+
+_NOTHING: Any = object()
+
+
+def decode(sse: ServerSentEvent, *, tolerant: bool = False) -> Event:
+    """Decode one Server-Sent Event into a typed :class:`Event`.
+
+    Raises :class:`~streamkit.MalformedEventError` when the data is not JSON or has the
+    wrong shape for its event; with ``tolerant=True`` returns a :class:`MalformedEvent`
+    instead, and recovers a JSON value followed by junk (see the module docstring).
+    """
+    entry = _TABLE.get(sse.event)
+    if entry is not None:
+        try:
+            payload = _loads(sse.data)
+        except _JSONDecodeError:
+            return _recover(sse, entry, tolerant)
+        try:
+            data = entry[1](payload)
+        except ShapeError as e:
+            error = _error(sse, e.reason, e.where())
+            if tolerant:
+                return MalformedEvent(name=sse.event, raw=sse.data, error=error, sse=sse)
+            raise error from None
+        event = _new(entry[0])
+        event.data = data
+        event.sse = sse
+        event.warning = None
+        return event
+    name = sse.event
+    if name == "done":
+        return DoneEvent(sse=sse)
+    try:
+        raw_data = _loads(sse.data)
+    except _JSONDecodeError:
+        raw_data = None
+    return UnknownEvent(name=name, raw=sse.data, data=raw_data, sse=sse)
+
+
+def _recover(sse: ServerSentEvent, entry: tuple[type[Event], Any], tolerant: bool) -> Event:
+    reason, value = _json_error_reason(sse.data)
+    error = _error(sse, reason)
+    if not tolerant:
+        raise error
+    if value is _NOTHING:
+        return MalformedEvent(name=sse.event, raw=sse.data, error=error, sse=sse)
+    try:
+        data = entry[1](value)
+    except ShapeError as e:
+        shape_error = _error(sse, f"{reason}, and then: {e.reason}", e.where())
+        return MalformedEvent(name=sse.event, raw=sse.data, error=shape_error, sse=sse)
+    message = f"recovered {sse.event!r} event: {reason}; the junk was dropped"
+    warnings.warn(message, RecoveredEventWarning, stacklevel=3)
+    return entry[0](data=data, sse=sse, warning=message)

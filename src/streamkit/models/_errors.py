@@ -1,0 +1,19 @@
+"""The payload of the stream's ``error`` event."""
+
+from __future__ import annotations
+
+import attrs
+
+from .._model import Model
+
+__all__ = ["ErrorObject"]
+
+
+@attrs.define(slots=True, kw_only=True)
+class ErrorObject(Model):
+    """An API error: ``message``, ``type``, ``code`` and ``param``."""
+
+    code: str | None = None
+    message: str | None = None
+    param: str | None = None
+    type: str | None = None

@@ -1,0 +1,379 @@
+"""Run steps, their details (message creation, tool calls) and the deltas streamed for them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from .._model import GrowableStr, Model, Union, UnknownVariant, grow, many, one, union, union_list
+from ._common import LastError, Metadata, Usage
+
+__all__ = [
+    "CodeInterpreter",
+    "CodeInterpreterDelta",
+    "CodeInterpreterImage",
+    "CodeInterpreterLogs",
+    "CodeInterpreterOutputImage",
+    "CodeInterpreterOutputImageImage",
+    "CodeInterpreterToolCall",
+    "CodeInterpreterToolCallDelta",
+    "CodeInterpreterToolCallImage",
+    "CodeInterpreterToolCallLogs",
+    "FileSearch",
+    "FileSearchResult",
+    "FileSearchResultContent",
+    "FileSearchToolCall",
+    "FileSearchToolCallDelta",
+    "FunctionToolCall",
+    "FunctionToolCallDelta",
+    "FunctionToolCallFunction",
+    "MessageCreation",
+    "MessageCreationStepDetails",
+    "RunStep",
+    "RunStepDelta",
+    "RunStepDeltaEvent",
+    "RunStepDeltaMessageDelta",
+    "StepDetails",
+    "StepDetailsDelta",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolCallDeltaObject",
+    "ToolCallsStepDetails",
+    "UnknownCodeInterpreterOutput",
+    "UnknownStepDetails",
+    "UnknownToolCall",
+]
+
+
+# --- code interpreter ---------------------------------------------------------------
+
+
+@attrs.define(slots=True, kw_only=True)
+class CodeInterpreterToolCallLogs(Model):
+    """Text output (logs) of a code interpreter call."""
+
+    type: str = "logs"
+    _logs: str | list[str] | None = grow(key="logs")
+
+    logs = GrowableStr("_logs")
+
+
+@attrs.define(slots=True, kw_only=True)
+class CodeInterpreterImage(Model):
+    """The file of an image produced by code interpreter."""
+
+    file_id: str | None = None
+
+
+@attrs.define(slots=True, kw_only=True)
+class CodeInterpreterToolCallImage(Model):
+    """An image output of a code interpreter call."""
+
+    type: str = "image"
+    image: CodeInterpreterImage | None = one(CodeInterpreterImage)
+
+
+@attrs.define(slots=True, kw_only=True)
+class UnknownCodeInterpreterOutput(UnknownVariant):
+    """A code interpreter output of a type this version does not know."""
+
+
+CODE_OUTPUT = Union(
+    "type",
+    {"logs": CodeInterpreterToolCallLogs, "image": CodeInterpreterToolCallImage},
+    UnknownCodeInterpreterOutput,
+)
+
+
+@attrs.define(slots=True, kw_only=True)
+class CodeInterpreter(Model):
+    """Input code and outputs of a code interpreter call."""
+
+    _input: str | list[str] | None = grow(key="input")
+    outputs: (
+        list[
+            CodeInterpreterToolCallLogs
+            | CodeInterpreterToolCallImage
+            | UnknownCodeInterpreterOutput
+        ]
+        | None
+    ) = union_list(CODE_OUTPUT)
+
+    input = GrowableStr("_input")
+
+
+@attrs.define(slots=True, kw_only=True)
+class CodeInterpreterToolCall(Model):
+    """A code interpreter call in a tool_calls step."""
+
+    id: str | None = None
+    type: str = "code_interpreter"
+    code_interpreter: CodeInterpreter | None = one(CodeInterpreter)
+
+
+@attrs.define(slots=True, kw_only=True)
+class CodeInterpreterLogs(Model):
+    """A piece of logs output at ``index``, streamed in a code interpreter delta."""
+
+    index: int
+    type: str = "logs"
+    _logs: str | list[str] | None = grow(key="logs")
+
+    logs = GrowableStr("_logs")
+
+
+@attrs.define(slots=True, kw_only=True)
+class CodeInterpreterOutputImageImage(Model):
+    """The file of a streamed image output."""
+
+    file_id: str | None = None
+
+
+@attrs.define(slots=True, kw_only=True)
+class CodeInterpreterOutputImage(Model):
+    """An image output at ``index``, streamed in a code interpreter delta."""
+
+    index: int
+    type: str = "image"
+    image: CodeInterpreterOutputImageImage | None = one(CodeInterpreterOutputImageImage)
+
+
+CODE_OUTPUT_DELTA = Union(
+    "type",
+    {"logs": CodeInterpreterLogs, "image": CodeInterpreterOutputImage},
+    UnknownCodeInterpreterOutput,
+)
+
+
+@attrs.define(slots=True, kw_only=True)
+class CodeInterpreterDelta(Model):
+    """A piece of input code and outputs by index."""
+
+    _input: str | list[str] | None = grow(key="input")
+    outputs: (
+        list[CodeInterpreterLogs | CodeInterpreterOutputImage | UnknownCodeInterpreterOutput] | None
+    ) = union_list(CODE_OUTPUT_DELTA)
+
+    input = GrowableStr("_input")
+
+
+@attrs.define(slots=True, kw_only=True)
+class CodeInterpreterToolCallDelta(Model):
+    """A delta for the code interpreter call at ``index``."""
+
+    index: int
+    type: str = "code_interpreter"
+    id: str | None = None
+    code_interpreter: CodeInterpreterDelta | None = one(CodeInterpreterDelta)
+
+
+# --- file search --------------------------------------------------------------------
+
+
+@attrs.define(slots=True, kw_only=True)
+class FileSearchResultContent(Model):
+    """Content of a file search result (only with the ``include`` option)."""
+
+    text: str | None = None
+    type: str | None = None
+
+
+@attrs.define(slots=True, kw_only=True)
+class FileSearchResult(Model):
+    """One file search result."""
+
+    file_id: str | None = None
+    file_name: str | None = None
+    score: float | None = None
+    content: list[FileSearchResultContent] | None = many(FileSearchResultContent)
+
+
+@attrs.define(slots=True, kw_only=True)
+class FileSearch(Model):
+    """Ranking options and results of a file search call."""
+
+    ranking_options: dict[str, Any] | None = None
+    results: list[FileSearchResult] | None = many(FileSearchResult)
+
+
+@attrs.define(slots=True, kw_only=True)
+class FileSearchToolCall(Model):
+    """A file search call in a tool_calls step."""
+
+    id: str | None = None
+    type: str = "file_search"
+    file_search: FileSearch | None = one(FileSearch)
+
+
+@attrs.define(slots=True, kw_only=True)
+class FileSearchToolCallDelta(Model):
+    """A delta for the file search call at ``index`` (``file_search`` is free-form)."""
+
+    index: int
+    type: str = "file_search"
+    id: str | None = None
+    file_search: Any = None
+
+
+# --- function -----------------------------------------------------------------------
+
+
+@attrs.define(slots=True, kw_only=True)
+class FunctionToolCallFunction(Model):
+    """Name, JSON arguments and (once submitted) output of a function call."""
+
+    name: str | None = None
+    _arguments: str | list[str] | None = grow(key="arguments")
+    output: str | None = None
+
+    arguments = GrowableStr("_arguments")
+
+
+@attrs.define(slots=True, kw_only=True)
+class FunctionToolCall(Model):
+    """A function call in a tool_calls step."""
+
+    id: str | None = None
+    type: str = "function"
+    function: FunctionToolCallFunction | None = one(FunctionToolCallFunction)
+
+
+@attrs.define(slots=True, kw_only=True)
+class FunctionToolCallDelta(Model):
+    """A delta for the function call at ``index``."""
+
+    index: int
+    type: str = "function"
+    id: str | None = None
+    function: FunctionToolCallFunction | None = one(FunctionToolCallFunction)
+
+
+@attrs.define(slots=True, kw_only=True)
+class UnknownToolCall(UnknownVariant):
+    """A tool call of a type this version does not know; ``raw`` keeps it whole."""
+
+
+ToolCall = CodeInterpreterToolCall | FileSearchToolCall | FunctionToolCall | UnknownToolCall
+TOOL_CALL = Union(
+    "type",
+    {
+        "code_interpreter": CodeInterpreterToolCall,
+        "file_search": FileSearchToolCall,
+        "function": FunctionToolCall,
+    },
+    UnknownToolCall,
+)
+ToolCallDelta = (
+    CodeInterpreterToolCallDelta | FileSearchToolCallDelta | FunctionToolCallDelta | UnknownToolCall
+)
+TOOL_CALL_DELTA = Union(
+    "type",
+    {
+        "code_interpreter": CodeInterpreterToolCallDelta,
+        "file_search": FileSearchToolCallDelta,
+        "function": FunctionToolCallDelta,
+    },
+    UnknownToolCall,
+)
+
+
+# --- step details -------------------------------------------------------------------
+
+
+@attrs.define(slots=True, kw_only=True)
+class MessageCreation(Model):
+    """The message a message_creation step created."""
+
+    message_id: str | None = None
+
+
+@attrs.define(slots=True, kw_only=True)
+class MessageCreationStepDetails(Model):
+    """Details of a message_creation step."""
+
+    type: str = "message_creation"
+    message_creation: MessageCreation | None = one(MessageCreation)
+
+
+@attrs.define(slots=True, kw_only=True)
+class ToolCallsStepDetails(Model):
+    """Details of a tool_calls step: the calls, in order."""
+
+    type: str = "tool_calls"
+    tool_calls: list[ToolCall] | None = union_list(TOOL_CALL)
+
+
+@attrs.define(slots=True, kw_only=True)
+class UnknownStepDetails(UnknownVariant):
+    """Step details of a type this version does not know."""
+
+
+StepDetails = MessageCreationStepDetails | ToolCallsStepDetails | UnknownStepDetails
+STEP_DETAILS = Union(
+    "type",
+    {"message_creation": MessageCreationStepDetails, "tool_calls": ToolCallsStepDetails},
+    UnknownStepDetails,
+)
+
+
+@attrs.define(slots=True, kw_only=True)
+class RunStepDeltaMessageDelta(Model):
+    """A delta of a message_creation step."""
+
+    type: str = "message_creation"
+    message_creation: MessageCreation | None = one(MessageCreation)
+
+
+@attrs.define(slots=True, kw_only=True)
+class ToolCallDeltaObject(Model):
+    """A delta of a tool_calls step: tool call deltas by index."""
+
+    type: str = "tool_calls"
+    tool_calls: list[ToolCallDelta] | None = union_list(TOOL_CALL_DELTA)
+
+
+StepDetailsDelta = RunStepDeltaMessageDelta | ToolCallDeltaObject | UnknownStepDetails
+STEP_DETAILS_DELTA = Union(
+    "type",
+    {"message_creation": RunStepDeltaMessageDelta, "tool_calls": ToolCallDeltaObject},
+    UnknownStepDetails,
+)
+
+
+@attrs.define(slots=True, kw_only=True)
+class RunStep(Model):
+    """A step of a run (``object``: ``thread.run.step``)."""
+
+    id: str
+    object: str | None = None
+    created_at: int | None = None
+    run_id: str | None = None
+    assistant_id: str | None = None
+    thread_id: str | None = None
+    type: str | None = None
+    status: str | None = None
+    cancelled_at: int | None = None
+    completed_at: int | None = None
+    expired_at: int | None = None
+    failed_at: int | None = None
+    last_error: LastError | None = one(LastError)
+    step_details: StepDetails | None = union(STEP_DETAILS)
+    usage: Usage | None = one(Usage)
+    metadata: Metadata | None = None
+
+
+@attrs.define(slots=True, kw_only=True)
+class RunStepDelta(Model):
+    """The fields of a run step that changed."""
+
+    step_details: StepDetailsDelta | None = union(STEP_DETAILS_DELTA)
+
+
+@attrs.define(slots=True, kw_only=True)
+class RunStepDeltaEvent(Model):
+    """The payload of ``thread.run.step.delta``: the step ``id`` and its ``delta``."""
+
+    id: str
+    object: str | None = None
+    delta: RunStepDelta = one(RunStepDelta, required=True)
