@@ -1,0 +1,235 @@
+"""The Change vocabulary: what one event did to the folded state.
+
+These are streamkit's own words (run / step / tool call / message / content part:
+created, delta, done), not the Assistants event names, so that another protocol with the
+same shape of deltas can be mapped onto them. Every change carries the ``event`` that
+caused it. Snapshot attributes (``run``, ``step``, ``message``, ``part``, ``tool_call``)
+are the live objects held by the fold: read them now, copy (``.clone()``) to keep.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from .events import Event
+    from .models import (
+        ErrorObject,
+        Message,
+        MessageContent,
+        MessageContentDelta,
+        MessageDelta,
+        RequiredActionFunctionToolCall,
+        Run,
+        RunStep,
+        RunStepDelta,
+        Thread,
+        ToolCall,
+    )
+    from .models import (
+        ToolCallDelta as ToolCallDeltaModel,
+    )
+
+__all__ = [
+    "Change",
+    "ContentPartCreated",
+    "ContentPartDelta",
+    "ContentPartDone",
+    "ErrorReceived",
+    "MessageCreated",
+    "MessageDeltaApplied",
+    "MessageDone",
+    "Problem",
+    "RunCreated",
+    "RunFinished",
+    "RunRequiresAction",
+    "RunStatusChanged",
+    "StepCreated",
+    "StepDeltaApplied",
+    "StepDone",
+    "StreamDone",
+    "ThreadStarted",
+    "ToolCallCreated",
+    "ToolCallDelta",
+    "ToolCallDone",
+    "UnknownReceived",
+]
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class Change:
+    """Base of every change."""
+
+    event: Event = attrs.field(repr=False)
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class ThreadStarted(Change):
+    """A thread was created (``thread.created``)."""
+
+    thread: Thread
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class RunCreated(Change):
+    """A run was seen for the first time."""
+
+    run: Run
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class RunStatusChanged(Change):
+    """A run moved from ``previous`` (None when first seen) to ``status``."""
+
+    run: Run
+    previous: str | None
+    status: str | None
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class RunRequiresAction(Change):
+    """A run waits for the outputs of ``tool_calls``."""
+
+    run: Run
+    tool_calls: list[RequiredActionFunctionToolCall]
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class RunFinished(Change):
+    """A run reached a terminal status (completed, incomplete, failed, cancelled, expired)."""
+
+    run: Run
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class StepCreated(Change):
+    """A run step was seen for the first time."""
+
+    step: RunStep
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class StepDeltaApplied(Change):
+    """A ``thread.run.step.delta`` was merged into ``step``."""
+
+    step: RunStep
+    delta: RunStepDelta
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class StepDone(Change):
+    """A run step reached a terminal status (completed, failed, cancelled, expired)."""
+
+    step: RunStep
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class ToolCallCreated(Change):
+    """A tool call appeared at ``index`` of ``step``."""
+
+    step: RunStep
+    index: int
+    tool_call: ToolCall
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class ToolCallDelta(Change):
+    """``delta`` was merged into the tool call at ``index``."""
+
+    step: RunStep
+    index: int
+    tool_call: ToolCall
+    delta: ToolCallDeltaModel
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class ToolCallDone(Change):
+    """The tool call at ``index`` is complete: its step ended or its run requires action."""
+
+    step: RunStep
+    index: int
+    tool_call: ToolCall
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class MessageCreated(Change):
+    """A message was seen for the first time."""
+
+    message: Message
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class MessageDeltaApplied(Change):
+    """A ``thread.message.delta`` was merged into ``message``."""
+
+    message: Message
+    delta: MessageDelta
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class MessageDone(Change):
+    """A message completed or ended incomplete."""
+
+    message: Message
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class ContentPartCreated(Change):
+    """A content part (text, image_file, image_url, refusal) appeared at ``index``."""
+
+    message: Message
+    index: int
+    part: MessageContent
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class ContentPartDelta(Change):
+    """``delta`` was merged into the content part at ``index``."""
+
+    message: Message
+    index: int
+    part: MessageContent
+    delta: MessageContentDelta
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class ContentPartDone(Change):
+    """The content part at ``index`` is complete (its message completed or ended)."""
+
+    message: Message
+    index: int
+    part: MessageContent
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class ErrorReceived(Change):
+    """The server sent an ``error`` event."""
+
+    error: ErrorObject
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class UnknownReceived(Change):
+    """An event this version does not know (kept whole in ``event``)."""
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class StreamDone(Change):
+    """The ``done`` event: the server ended the stream."""
+
+
+@attrs.define(slots=True, frozen=True, kw_only=True, eq=False)
+class Problem(Change):
+    """Something was wrong and was recorded instead of raised.
+
+    ``kind`` is one of: "illegal_transition", "unknown_object" (a delta or event for an
+    object never seen, in lenient mode), "malformed" and "recovered" (tolerant decoding),
+    "mismatch" (the server's final object differs from what the deltas built).
+    ``message`` says what happened, naming the object, its status and the event.
+    """
+
+    kind: str
+    message: str
+    detail: Any = None

@@ -1,0 +1,812 @@
+"""The fold: one state machine that turns decoded events into snapshots and Changes.
+
+Everything that changes a snapshot lives in this module. :meth:`State.apply` takes one
+:class:`~streamkit.events.Event`, updates the snapshots of runs, run steps and messages,
+and returns the list of :mod:`Changes <streamkit._changes>` it caused. Callbacks,
+iterators and relays are all derived from those Changes, so they cannot disagree.
+
+Lifecycles are tables (:data:`RUN_MOVES`, :data:`STEP_MOVES`, :data:`MESSAGE_MOVES`): which
+status an object may move to from which. In strict mode (the default) an illegal move, or
+a delta for an object never seen, raises :class:`~streamkit.ProtocolError` naming the
+object, its status and the event, before anything is changed. In lenient mode the same
+thing is returned as a :class:`Problem` change and the event is applied anyway.
+
+Full-object events (``created``, ``in_progress``, ``completed`` ...) upsert: the snapshot
+becomes a copy of the server's object (decoded events are never mutated). A stream may so
+begin in the middle of a lifecycle, e.g. with ``thread.run.step.completed`` for a step
+created in the stream before it, and a :class:`State` may be fed several streams (the one
+that submits tool outputs continues the one that required action).
+
+Merge rules for deltas:
+
+- Lists of content parts, annotations, tool calls and code interpreter outputs are merged
+  by their ``index``, which may arrive in any order or with gaps: the snapshot's list is
+  kept sorted by index.
+- Strings that stream in pieces are appended: text ``value``, ``refusal``, function
+  ``arguments``, code interpreter ``input`` and ``logs``. Appending costs O(len(piece)):
+  the pieces are joined when the value is read, once.
+- Every other field is replaced by the delta's value when the delta has the key.
+- What ``null`` means in a delta: a key that is absent leaves the field as it is; a key
+  present with ``null`` sets a replaced field to null (the server says it has no value,
+  e.g. ``"output": null`` on a function call that has not run), and appends nothing to an
+  appended string (an append-only text cannot be un-said).
+
+"Done" comes from lifecycles, exactly once: a content part is done when its message
+completes or ends incomplete; a tool call is done when its step reaches a terminal
+status or its run requires action; a part or call first seen in the final object is
+created and then done at once.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from . import _changes as c
+from ._errors import ProtocolError
+from ._model import Model, UnknownVariant, append_to, copy_json
+from .events import (
+    DoneEvent,
+    ErrorEvent,
+    Event,
+    MalformedEvent,
+    ThreadMessageDelta,
+    ThreadRunStepDelta,
+    UnknownEvent,
+)
+from .models import (
+    CodeInterpreter,
+    CodeInterpreterDelta,
+    CodeInterpreterImage,
+    CodeInterpreterToolCall,
+    CodeInterpreterToolCallDelta,
+    CodeInterpreterToolCallImage,
+    CodeInterpreterToolCallLogs,
+    FileCitationAnnotation,
+    FileCitationDeltaAnnotation,
+    FilePathAnnotation,
+    FilePathDeltaAnnotation,
+    FileSearch,
+    FileSearchToolCall,
+    FileSearchToolCallDelta,
+    FunctionToolCall,
+    FunctionToolCallDelta,
+    FunctionToolCallFunction,
+    ImageFile,
+    ImageFileContentBlock,
+    ImageFileDeltaBlock,
+    ImageURL,
+    ImageURLContentBlock,
+    ImageURLDeltaBlock,
+    Message,
+    MessageCreation,
+    MessageCreationStepDetails,
+    MessageDeltaEvent,
+    RefusalContentBlock,
+    RefusalDeltaBlock,
+    Run,
+    RunStep,
+    RunStepDeltaEvent,
+    RunStepDeltaMessageDelta,
+    Text,
+    TextContentBlock,
+    TextDeltaBlock,
+    Thread,
+    ToolCallDeltaObject,
+    ToolCallsStepDetails,
+)
+
+__all__ = [
+    "MESSAGE_MOVES",
+    "RUN_MOVES",
+    "RUN_TERMINAL",
+    "STEP_MOVES",
+    "STEP_TERMINAL",
+    "State",
+]
+
+# --- lifecycle tables -----------------------------------------------------------------
+# For each object kind: status -> the statuses it may move to. An object first seen may
+# start in any status (a stream can begin mid-lifecycle). Staying in the same status is
+# allowed where the API sends two events for it (``created`` then ``queued``).
+
+RUN_TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
+RUN_MOVES: dict[str, frozenset[str]] = {
+    "queued": frozenset({"queued", "in_progress", "requires_action", "cancelling", *RUN_TERMINAL}),
+    "in_progress": frozenset({"in_progress", "requires_action", "cancelling", *RUN_TERMINAL}),
+    "requires_action": frozenset(
+        {"queued", "in_progress", "cancelling", "cancelled", "failed", "expired"}
+    ),
+    "cancelling": frozenset({"cancelling", *RUN_TERMINAL}),
+    **{status: frozenset() for status in RUN_TERMINAL},
+}
+
+STEP_TERMINAL = frozenset({"completed", "failed", "cancelled", "expired"})
+STEP_MOVES: dict[str, frozenset[str]] = {
+    "in_progress": frozenset({"in_progress", *STEP_TERMINAL}),
+    **{status: frozenset() for status in STEP_TERMINAL},
+}
+
+MESSAGE_TERMINAL = frozenset({"completed", "incomplete"})
+MESSAGE_MOVES: dict[str, frozenset[str]] = {
+    "in_progress": frozenset({"in_progress", *MESSAGE_TERMINAL}),
+    **{status: frozenset() for status in MESSAGE_TERMINAL},
+}
+
+#: The status each full-object event moves its object to (None: any, e.g. ``created``).
+_EVENT_STATUS: dict[str, str | None] = {
+    "thread.run.created": None,
+    "thread.run.queued": "queued",
+    "thread.run.in_progress": "in_progress",
+    "thread.run.requires_action": "requires_action",
+    "thread.run.completed": "completed",
+    "thread.run.incomplete": "incomplete",
+    "thread.run.failed": "failed",
+    "thread.run.cancelling": "cancelling",
+    "thread.run.cancelled": "cancelled",
+    "thread.run.expired": "expired",
+    "thread.run.step.created": None,
+    "thread.run.step.in_progress": "in_progress",
+    "thread.run.step.completed": "completed",
+    "thread.run.step.failed": "failed",
+    "thread.run.step.cancelled": "cancelled",
+    "thread.run.step.expired": "expired",
+    "thread.message.created": None,
+    "thread.message.in_progress": "in_progress",
+    "thread.message.completed": "completed",
+    "thread.message.incomplete": "incomplete",
+}
+
+
+# --- per-object bookkeeping -------------------------------------------------------------
+
+
+@attrs.define(slots=True)
+class _Indexed:
+    """The items of an indexed list, by index, with the list kept sorted by index."""
+
+    items: list[Any]
+    indices: list[int]
+    by_index: dict[int, Any]
+    done: set[int] = attrs.field(factory=set)
+
+    @classmethod
+    def of(cls, items: list[Any]) -> _Indexed:
+        return cls(items, list(range(len(items))), dict(enumerate(items)))
+
+    def put(self, index: int, item: Any) -> None:
+        at = bisect_left(self.indices, index)
+        self.indices.insert(at, index)
+        self.items.insert(at, item)
+        self.by_index[index] = item
+
+
+@attrs.define(slots=True)
+class _MessageTrack:
+    parts: _Indexed
+    annotations: dict[int, _Indexed] = attrs.field(factory=dict)
+    deltas: int = 0
+
+
+@attrs.define(slots=True)
+class _StepTrack:
+    calls: _Indexed
+    outputs: dict[int, _Indexed] = attrs.field(factory=dict)
+    deltas: int = 0
+
+
+def _has(delta: Model, key: str) -> bool:
+    return key not in delta._absent
+
+
+# --- the state machine -------------------------------------------------------------------
+
+
+class State:
+    """Folds events into snapshots of runs, run steps and messages.
+
+    ``apply(event)`` returns the Changes the event caused. Snapshots are readable at any
+    time: :attr:`runs`, :attr:`steps`, :attr:`messages` by id (in order of first
+    appearance), and :attr:`current_run`, :attr:`current_step`, :attr:`current_message`
+    (the object the last event was about).
+    """
+
+    def __init__(self, *, strict: bool = True) -> None:
+        self.strict = strict
+        self.thread: Thread | None = None
+        self.runs: dict[str, Run] = {}
+        self.steps: dict[str, RunStep] = {}
+        self.messages: dict[str, Message] = {}
+        self.current_run: Run | None = None
+        self.current_step: RunStep | None = None
+        self.current_message: Message | None = None
+        self.problems: list[c.Problem] = []
+        self._message_tracks: dict[str, _MessageTrack] = {}
+        self._step_tracks: dict[str, _StepTrack] = {}
+        self._handlers: dict[str, Callable[[Any], list[c.Change]]] = {
+            "thread.created": self._thread_created,
+            "thread.message.delta": self._message_delta,
+            "thread.run.step.delta": self._step_delta,
+            "error": self._error,
+            "done": self._done,
+        }
+        for name in _EVENT_STATUS:
+            if name.startswith("thread.run.step."):
+                self._handlers[name] = self._step_event
+            elif name.startswith("thread.run."):
+                self._handlers[name] = self._run_event
+            else:
+                self._handlers[name] = self._message_event
+
+    # -- entry point
+
+    def apply(self, event: Event) -> list[c.Change]:
+        """Fold one event into the state; return the Changes it caused, in order."""
+        handler = self._handlers.get(event.event)
+        if handler is None or isinstance(event, UnknownEvent | MalformedEvent):
+            return self._other(event)
+        return handler(event)
+
+    # -- helpers
+
+    def _violation(
+        self,
+        kind: str,
+        message: str,
+        *,
+        what: str,
+        object_id: str | None,
+        status: str | None,
+        event: Event,
+    ) -> c.Problem:
+        if self.strict:
+            raise ProtocolError(
+                message,
+                kind=what,
+                object_id=object_id,
+                status=status,
+                event=event.event,
+                raw=event,
+            )
+        problem = c.Problem(event=event, kind=kind, message=message)
+        self.problems.append(problem)
+        return problem
+
+    def _check_move(
+        self,
+        what: str,
+        table: dict[str, frozenset[str]],
+        object_id: str,
+        old: str | None,
+        new: str | None,
+        event: Event,
+        out: list[c.Change],
+    ) -> None:
+        expected = _EVENT_STATUS.get(event.event)
+        if expected is not None and new != expected:
+            out.append(
+                self._violation(
+                    "illegal_transition",
+                    f"{event.event} carries {what} {object_id} with status {new!r}, "
+                    f"expected {expected!r}",
+                    what=what,
+                    object_id=object_id,
+                    status=old,
+                    event=event,
+                )
+            )
+        if old is None or new is None:
+            return
+        allowed = table.get(old)
+        if allowed is None or new not in allowed:
+            if event.event.endswith(".created"):
+                verb = f"was created again by {event.event}"
+            else:
+                verb = f"cannot move to {new!r} on {event.event}"
+            out.append(
+                self._violation(
+                    "illegal_transition",
+                    f"{what} {object_id} in status {old!r} {verb}",
+                    what=what,
+                    object_id=object_id,
+                    status=old,
+                    event=event,
+                )
+            )
+
+    def _unknown_object(self, what: str, object_id: str, event: Event, out: list[c.Change]) -> None:
+        out.append(
+            self._violation(
+                "unknown_object",
+                f"{event.event} for {what} {object_id}, which this stream never created",
+                what=what,
+                object_id=object_id,
+                status=None,
+                event=event,
+            )
+        )
+
+    # -- threads, errors, the rest
+
+    def _thread_created(self, event: Event) -> list[c.Change]:
+        self.thread = event.data.clone()
+        return [c.ThreadStarted(event=event, thread=self.thread)]
+
+    def _error(self, event: ErrorEvent) -> list[c.Change]:
+        return [c.ErrorReceived(event=event, error=event.data)]
+
+    def _done(self, event: DoneEvent) -> list[c.Change]:
+        return [c.StreamDone(event=event)]
+
+    def _other(self, event: Event) -> list[c.Change]:
+        if isinstance(event, MalformedEvent):
+            problem = c.Problem(
+                event=event, kind="malformed", message=str(event.error), detail=event.error
+            )
+            self.problems.append(problem)
+            return [problem]
+        return [c.UnknownReceived(event=event)]
+
+    def _recovered(self, event: Event, out: list[c.Change]) -> None:
+        if event.warning is not None:
+            problem = c.Problem(event=event, kind="recovered", message=event.warning)
+            self.problems.append(problem)
+            out.append(problem)
+
+    # -- runs
+
+    def _run_event(self, event: Event) -> list[c.Change]:
+        data: Run = event.data
+        out: list[c.Change] = []
+        self._recovered(event, out)
+        old = self.runs.get(data.id)
+        old_status = old.status if old is not None else None
+        if old is not None and event.event == "thread.run.created":
+            self._check_move("run", {}, data.id, old_status, data.status, event, out)
+        else:
+            self._check_move("run", RUN_MOVES, data.id, old_status, data.status, event, out)
+        run = data.clone()
+        self.runs[run.id] = run
+        self.current_run = run
+        if old is None:
+            out.append(c.RunCreated(event=event, run=run))
+        if old is None or old_status != run.status:
+            out.append(
+                c.RunStatusChanged(event=event, run=run, previous=old_status, status=run.status)
+            )
+        if run.status == "requires_action" and old_status != "requires_action":
+            out.extend(self._calls_done_for_run(run.id, event))
+            action = run.required_action
+            calls = []
+            if action is not None and action.submit_tool_outputs is not None:
+                calls = action.submit_tool_outputs.tool_calls or []
+            out.append(c.RunRequiresAction(event=event, run=run, tool_calls=calls))
+        if run.status in RUN_TERMINAL and old_status not in RUN_TERMINAL:
+            out.append(c.RunFinished(event=event, run=run))
+        return out
+
+    # -- steps
+
+    def _step_track(self, step: RunStep) -> _StepTrack:
+        details = step.step_details
+        calls: list[Any] = []
+        if isinstance(details, ToolCallsStepDetails):
+            if details.tool_calls is None:
+                details.tool_calls = []
+            calls = details.tool_calls
+        return _StepTrack(_Indexed.of(calls))
+
+    def _step_event(self, event: Event) -> list[c.Change]:
+        data: RunStep = event.data
+        out: list[c.Change] = []
+        self._recovered(event, out)
+        old = self.steps.get(data.id)
+        old_status = old.status if old is not None else None
+        table = {} if event.event == "thread.run.step.created" and old is not None else STEP_MOVES
+        self._check_move("step", table, data.id, old_status, data.status, event, out)
+        step = data.clone()
+        old_track = self._step_tracks.get(step.id)
+        track = self._step_track(step)
+        if old_track is not None:
+            track.calls.done = old_track.calls.done
+            track.deltas = old_track.deltas
+            seen = set(old_track.calls.by_index)
+        else:
+            seen = set()
+        self.steps[step.id] = step
+        self._step_tracks[step.id] = track
+        self.current_step = step
+        if old is None:
+            out.append(c.StepCreated(event=event, step=step))
+        for index, call in zip(track.calls.indices, track.calls.items, strict=True):
+            if index not in seen:
+                out.append(c.ToolCallCreated(event=event, step=step, index=index, tool_call=call))
+        if step.status in STEP_TERMINAL and old_status not in STEP_TERMINAL:
+            out.extend(self._calls_done(step, track, event))
+            out.append(c.StepDone(event=event, step=step))
+        return out
+
+    def _calls_done(self, step: RunStep, track: _StepTrack, event: Event) -> list[c.Change]:
+        out: list[c.Change] = []
+        for index, call in zip(track.calls.indices, track.calls.items, strict=True):
+            if index not in track.calls.done:
+                track.calls.done.add(index)
+                out.append(c.ToolCallDone(event=event, step=step, index=index, tool_call=call))
+        return out
+
+    def _calls_done_for_run(self, run_id: str, event: Event) -> list[c.Change]:
+        out: list[c.Change] = []
+        for step_id, step in self.steps.items():
+            if step.run_id == run_id and step.status not in STEP_TERMINAL:
+                out.extend(self._calls_done(step, self._step_tracks[step_id], event))
+        return out
+
+    def _step_delta(self, event: ThreadRunStepDelta) -> list[c.Change]:
+        data: RunStepDeltaEvent = event.data
+        out: list[c.Change] = []
+        self._recovered(event, out)
+        step = self.steps.get(data.id)
+        if step is None:
+            self._unknown_object("step", data.id, event, out)
+            step = RunStep(id=data.id, object="thread.run.step", status="in_progress")
+            self.steps[step.id] = step
+            self._step_tracks[step.id] = self._step_track(step)
+            out.append(c.StepCreated(event=event, step=step))
+        elif step.status != "in_progress":
+            out.append(
+                self._violation(
+                    "illegal_transition",
+                    f"step {step.id} in status {step.status!r} got {event.event}",
+                    what="step",
+                    object_id=step.id,
+                    status=step.status,
+                    event=event,
+                )
+            )
+        track = self._step_tracks[step.id]
+        track.deltas += 1
+        self.current_step = step
+        details = data.delta.step_details
+        if isinstance(details, ToolCallDeltaObject):
+            if not isinstance(step.step_details, ToolCallsStepDetails):
+                step.step_details = ToolCallsStepDetails(type="tool_calls", tool_calls=[])
+                track.calls = _Indexed.of(step.step_details.tool_calls)  # type: ignore[arg-type]
+            for call_delta in details.tool_calls or ():
+                self._merge_call(step, track, call_delta, event, out)
+        elif isinstance(details, RunStepDeltaMessageDelta):
+            if not isinstance(step.step_details, MessageCreationStepDetails):
+                step.step_details = MessageCreationStepDetails(type="message_creation")
+            if details.message_creation is not None:
+                if step.step_details.message_creation is None:
+                    step.step_details.message_creation = MessageCreation()
+                if _has(details.message_creation, "message_id"):
+                    step.step_details.message_creation.message_id = (
+                        details.message_creation.message_id
+                    )
+        out.append(c.StepDeltaApplied(event=event, step=step, delta=data.delta))
+        return out
+
+    def _merge_call(
+        self,
+        step: RunStep,
+        track: _StepTrack,
+        delta: Any,
+        event: Event,
+        out: list[c.Change],
+    ) -> None:
+        index = getattr(delta, "index", None)
+        if index is None:  # an unknown tool call type without an index: keep it raw
+            index = track.calls.indices[-1] + 1 if track.calls.indices else 0
+        call = track.calls.by_index.get(index)
+        if call is None:
+            call = _new_call(delta)
+            track.calls.put(index, call)
+            out.append(c.ToolCallCreated(event=event, step=step, index=index, tool_call=call))
+        _merge_call_fields(call, delta, track, index)
+        out.append(
+            c.ToolCallDelta(event=event, step=step, index=index, tool_call=call, delta=delta)
+        )
+
+    # -- messages
+
+    def _message_track(self, message: Message) -> _MessageTrack:
+        if message.content is None:
+            message.content = []
+        track = _MessageTrack(_Indexed.of(message.content))
+        for index, part in enumerate(message.content):
+            if isinstance(part, TextContentBlock) and part.text is not None:
+                if part.text.annotations is None:
+                    part.text.annotations = []
+                track.annotations[index] = _Indexed.of(part.text.annotations)
+        return track
+
+    def _message_event(self, event: Event) -> list[c.Change]:
+        data: Message = event.data
+        out: list[c.Change] = []
+        self._recovered(event, out)
+        old = self.messages.get(data.id)
+        old_status = old.status if old is not None else None
+        table = {} if event.event == "thread.message.created" and old is not None else MESSAGE_MOVES
+        self._check_move("message", table, data.id, old_status, data.status, event, out)
+        message = data.clone()
+        old_track = self._message_tracks.get(message.id)
+        terminal = message.status in MESSAGE_TERMINAL and old_status not in MESSAGE_TERMINAL
+        if terminal and old is not None and old_track is not None and old_track.deltas:
+            self._compare(old, message, event, out)
+        track = self._message_track(message)
+        seen: set[int] = set()
+        if old_track is not None:
+            track.parts.done = old_track.parts.done
+            track.deltas = old_track.deltas
+            seen = set(old_track.parts.by_index)
+        self.messages[message.id] = message
+        self._message_tracks[message.id] = track
+        self.current_message = message
+        if old is None:
+            out.append(c.MessageCreated(event=event, message=message))
+        for index, part in zip(track.parts.indices, track.parts.items, strict=True):
+            if index not in seen:
+                out.append(
+                    c.ContentPartCreated(event=event, message=message, index=index, part=part)
+                )
+        if terminal:
+            for index, part in zip(track.parts.indices, track.parts.items, strict=True):
+                if index not in track.parts.done:
+                    track.parts.done.add(index)
+                    out.append(
+                        c.ContentPartDone(event=event, message=message, index=index, part=part)
+                    )
+            out.append(c.MessageDone(event=event, message=message))
+        return out
+
+    def _compare(self, folded: Message, final: Message, event: Event, out: list[c.Change]) -> None:
+        mine = [p.to_dict() for p in folded.content or ()]
+        theirs = [p.to_dict() for p in final.content or ()]
+        if mine != theirs:
+            problem = c.Problem(
+                event=event,
+                kind="mismatch",
+                message=(
+                    f"message {final.id}: the content folded from deltas differs from the "
+                    f"server's {event.event} object (the server's is kept)"
+                ),
+                detail={"folded": mine, "final": theirs},
+            )
+            self.problems.append(problem)
+            out.append(problem)
+
+    def _message_delta(self, event: ThreadMessageDelta) -> list[c.Change]:
+        data: MessageDeltaEvent = event.data
+        out: list[c.Change] = []
+        if event.warning is not None:
+            self._recovered(event, out)
+        message = self.messages.get(data.id)
+        if message is None:
+            self._unknown_object("message", data.id, event, out)
+            message = Message(id=data.id, object="thread.message", status="in_progress", content=[])
+            self.messages[message.id] = message
+            self._message_tracks[message.id] = self._message_track(message)
+            out.append(c.MessageCreated(event=event, message=message))
+        elif message.status != "in_progress":
+            out.append(
+                self._violation(
+                    "illegal_transition",
+                    f"message {message.id} in status {message.status!r} got {event.event}",
+                    what="message",
+                    object_id=message.id,
+                    status=message.status,
+                    event=event,
+                )
+            )
+        track = self._message_tracks[message.id]
+        track.deltas += 1
+        self.current_message = message
+        delta = data.delta
+        if delta.role is not None:
+            message.role = delta.role
+        parts = track.parts
+        for part_delta in delta.content or ():
+            index = getattr(part_delta, "index", None)
+            if index is None:
+                index = parts.indices[-1] + 1 if parts.indices else 0
+            part = parts.by_index.get(index)
+            if part is None:
+                part = _new_part(part_delta)
+                parts.put(index, part)
+                if isinstance(part, TextContentBlock):
+                    track.annotations[index] = _Indexed.of(part.text.annotations)  # type: ignore[union-attr,arg-type]
+                out.append(
+                    c.ContentPartCreated(event=event, message=message, index=index, part=part)
+                )
+            _merge_part(part, part_delta, track, index)
+            out.append(
+                c.ContentPartDelta(
+                    event=event, message=message, index=index, part=part, delta=part_delta
+                )
+            )
+        out.append(c.MessageDeltaApplied(event=event, message=message, delta=delta))
+        return out
+
+
+# --- building and merging parts ----------------------------------------------------------
+
+
+def _new_part(delta: Any) -> Any:
+    """An empty content part of the delta's type (merged with the delta right after)."""
+    if isinstance(delta, TextDeltaBlock):
+        return TextContentBlock(type="text", text=Text(value="", annotations=[]))
+    if isinstance(delta, ImageFileDeltaBlock):
+        return ImageFileContentBlock(type="image_file", image_file=ImageFile())
+    if isinstance(delta, ImageURLDeltaBlock):
+        return ImageURLContentBlock(type="image_url", image_url=ImageURL())
+    if isinstance(delta, RefusalDeltaBlock):
+        return RefusalContentBlock(type="refusal", refusal="")
+    return type(delta)(type=delta.type, raw={})
+
+
+def _set_fields(target: Model, delta: Model, names: tuple[str, ...]) -> None:
+    """Replace each named field of ``target`` whose key the delta has."""
+    for name in names:
+        if name not in delta._absent:
+            setattr(target, name, getattr(delta, name))
+
+
+def _merge_raw(target: UnknownVariant, delta: UnknownVariant) -> None:
+    for key, value in delta.raw.items():
+        if key != "index":
+            target.raw[key] = copy_json(value)
+
+
+def _merge_part(part: Any, delta: Any, track: _MessageTrack, index: int) -> None:
+    if isinstance(delta, TextDeltaBlock):
+        text_delta = delta.text
+        if text_delta is None:
+            return
+        text = part.text
+        chunk = text_delta.value
+        if chunk:
+            append_to(text, "_value", chunk)
+        if text_delta.annotations:
+            annotations = track.annotations[index]
+            for ann_delta in text_delta.annotations:
+                _merge_annotation(annotations, ann_delta)
+    elif isinstance(delta, RefusalDeltaBlock):
+        chunk = delta.refusal
+        if chunk:
+            append_to(part, "_refusal", chunk)
+    elif isinstance(delta, ImageFileDeltaBlock):
+        if delta.image_file is not None:
+            _set_fields(part.image_file, delta.image_file, ("file_id", "detail"))
+    elif isinstance(delta, ImageURLDeltaBlock):
+        if delta.image_url is not None:
+            _set_fields(part.image_url, delta.image_url, ("url", "detail"))
+    elif isinstance(delta, UnknownVariant) and isinstance(part, UnknownVariant):
+        _merge_raw(part, delta)
+
+
+def _merge_annotation(annotations: _Indexed, delta: Any) -> None:
+    index = getattr(delta, "index", None)
+    if index is None:
+        index = annotations.indices[-1] + 1 if annotations.indices else 0
+    ann = annotations.by_index.get(index)
+    if isinstance(delta, FileCitationDeltaAnnotation):
+        if ann is None:
+            ann = FileCitationAnnotation(type="file_citation")
+            annotations.put(index, ann)
+        _set_fields(ann, delta, ("text", "start_index", "end_index"))
+        if _has(delta, "file_citation"):
+            if delta.file_citation is None or ann.file_citation is None:
+                ann.file_citation = delta.file_citation.clone() if delta.file_citation else None
+            else:
+                _set_fields(ann.file_citation, delta.file_citation, ("file_id", "quote"))
+    elif isinstance(delta, FilePathDeltaAnnotation):
+        if ann is None:
+            ann = FilePathAnnotation(type="file_path")
+            annotations.put(index, ann)
+        _set_fields(ann, delta, ("text", "start_index", "end_index"))
+        if _has(delta, "file_path"):
+            if delta.file_path is None or ann.file_path is None:
+                ann.file_path = delta.file_path.clone() if delta.file_path else None
+            else:
+                _set_fields(ann.file_path, delta.file_path, ("file_id",))
+    elif isinstance(delta, UnknownVariant):
+        if ann is None:
+            ann = type(delta)(type=delta.type, raw={})
+            annotations.put(index, ann)
+        if isinstance(ann, UnknownVariant):
+            _merge_raw(ann, delta)
+
+
+# --- building and merging tool calls -------------------------------------------------------
+
+
+def _new_call(delta: Any) -> Any:
+    if isinstance(delta, FunctionToolCallDelta):
+        return FunctionToolCall(
+            id=None, type="function", function=FunctionToolCallFunction(arguments="")
+        )
+    if isinstance(delta, CodeInterpreterToolCallDelta):
+        return CodeInterpreterToolCall(
+            id=None, type="code_interpreter", code_interpreter=CodeInterpreter(input="", outputs=[])
+        )
+    if isinstance(delta, FileSearchToolCallDelta):
+        return FileSearchToolCall(id=None, type="file_search", file_search=FileSearch())
+    return type(delta)(type=delta.type, raw={})
+
+
+def _merge_call_fields(call: Any, delta: Any, track: _StepTrack, index: int) -> None:
+    if isinstance(delta, UnknownVariant):
+        if isinstance(call, UnknownVariant):
+            _merge_raw(call, delta)
+        return
+    if _has(delta, "id"):
+        call.id = delta.id
+    if isinstance(delta, FunctionToolCallDelta):
+        fn = delta.function
+        if fn is None:
+            return
+        target = call.function
+        if target is None:
+            target = call.function = FunctionToolCallFunction(arguments="")
+        _set_fields(target, fn, ("name", "output"))
+        chunk = fn.arguments
+        if chunk:
+            append_to(target, "_arguments", chunk)
+        if fn._extra:
+            target._extra = {**(target._extra or {}), **copy_json(fn._extra)}
+    elif isinstance(delta, CodeInterpreterToolCallDelta):
+        ci: CodeInterpreterDelta | None = delta.code_interpreter
+        if ci is None:
+            return
+        target = call.code_interpreter
+        chunk = ci.input
+        if chunk:
+            append_to(target, "_input", chunk)
+        if ci.outputs:
+            outputs = track.outputs.get(index)
+            if outputs is None:
+                if target.outputs is None:
+                    target.outputs = []
+                outputs = track.outputs[index] = _Indexed.of(target.outputs)
+            for out_delta in ci.outputs:
+                _merge_output(outputs, out_delta)
+    elif isinstance(delta, FileSearchToolCallDelta) and not _is_empty(delta.file_search):
+        merged = call.file_search.to_dict() if call.file_search is not None else {}
+        if isinstance(delta.file_search, dict):
+            merged.update(copy_json(delta.file_search))
+        call.file_search = FileSearch.from_dict(merged)
+
+
+def _is_empty(value: Any) -> bool:
+    return value == {} or value is None
+
+
+def _merge_output(outputs: _Indexed, delta: Any) -> None:
+    index = getattr(delta, "index", None)
+    if index is None:
+        index = outputs.indices[-1] + 1 if outputs.indices else 0
+    item = outputs.by_index.get(index)
+    if delta.type == "logs" and not isinstance(delta, UnknownVariant):
+        if item is None:
+            item = CodeInterpreterToolCallLogs(type="logs", logs="")
+            outputs.put(index, item)
+        chunk = delta.logs
+        if chunk:
+            append_to(item, "_logs", chunk)
+    elif delta.type == "image" and not isinstance(delta, UnknownVariant):
+        if item is None:
+            item = CodeInterpreterToolCallImage(type="image", image=CodeInterpreterImage())
+            outputs.put(index, item)
+        if delta.image is not None:
+            if item.image is None:
+                item.image = CodeInterpreterImage()
+            _set_fields(item.image, delta.image, ("file_id",))
+    else:
+        if item is None:
+            item = type(delta)(type=delta.type, raw={})
+            outputs.put(index, item)
+        if isinstance(item, UnknownVariant):
+            _merge_raw(item, delta)
