@@ -336,7 +336,11 @@ class Recorder:
         self._last_t = 0.0
         self._ended = False
         self._closed = False
-        self._write_line(line)
+        try:
+            self._write_line(line)
+        except BaseException:
+            self.close()
+            raise
         self._t0 = clock()
 
     @property
@@ -363,7 +367,7 @@ class Recorder:
         if self._ended or self._closed:
             raise ValueError(f"{self.name}: recorder is {'ended' if self._ended else 'closed'}")
         if t is None:
-            t = self._clock() - self._t0
+            t = max(self._clock() - self._t0, self._last_t)
         elif not t >= self._last_t:
             raise ValueError(f"{self.name}: chunk time {t} is before {self._last_t}")
         self._last_t = t
