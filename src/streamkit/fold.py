@@ -202,6 +202,17 @@ def _has(delta: Model, key: str) -> bool:
     return key not in delta._absent
 
 
+def _index_of(delta: Any, items: _Indexed) -> int:
+    """A delta item's ``index`` (for an unknown variant, from its raw object).
+
+    An item without an integer index is taken to be a new item after the last one.
+    """
+    index = delta.raw.get("index") if isinstance(delta, UnknownVariant) else delta.index
+    if isinstance(index, int) and not isinstance(index, bool):
+        return index
+    return items.indices[-1] + 1 if items.indices else 0
+
+
 # --- the state machine -------------------------------------------------------------------
 
 
@@ -410,10 +421,16 @@ class State:
         step = data.clone()
         old_track = self._step_tracks.get(step.id)
         track = self._step_track(step)
+        leftover: dict[int, Any] = {}
         if old_track is not None:
             track.calls.done = old_track.calls.done
             track.deltas = old_track.deltas
             seen = set(old_track.calls.by_index)
+            leftover = {
+                i: call
+                for i, call in old_track.calls.by_index.items()
+                if i not in track.calls.by_index
+            }
         else:
             seen = set()
         self.steps[step.id] = step
@@ -426,6 +443,12 @@ class State:
                 out.append(c.ToolCallCreated(event=event, step=step, index=index, tool_call=call))
         if step.status in STEP_TERMINAL and old_status not in STEP_TERMINAL:
             out.extend(self._calls_done(step, track, event))
+            # Calls built from deltas that the server's final object leaves out are done
+            # too: whatever was created is done exactly once.
+            for index, call in sorted(leftover.items()):
+                if index not in track.calls.done:
+                    track.calls.done.add(index)
+                    out.append(c.ToolCallDone(event=event, step=step, index=index, tool_call=call))
             out.append(c.StepDone(event=event, step=step))
         return out
 
@@ -497,9 +520,7 @@ class State:
         event: Event,
         out: list[c.Change],
     ) -> None:
-        index = getattr(delta, "index", None)
-        if index is None:  # an unknown tool call type without an index: keep it raw
-            index = track.calls.indices[-1] + 1 if track.calls.indices else 0
+        index = _index_of(delta, track.calls)
         call = track.calls.by_index.get(index)
         if call is None:
             call = _new_call(delta)
@@ -538,10 +559,16 @@ class State:
             self._compare(old, message, event, out)
         track = self._message_track(message)
         seen: set[int] = set()
+        leftover: dict[int, Any] = {}
         if old_track is not None:
             track.parts.done = old_track.parts.done
             track.deltas = old_track.deltas
             seen = set(old_track.parts.by_index)
+            leftover = {
+                i: part
+                for i, part in old_track.parts.by_index.items()
+                if i not in track.parts.by_index
+            }
         self.messages[message.id] = message
         self._message_tracks[message.id] = track
         self.current_message = message
@@ -553,7 +580,8 @@ class State:
                     c.ContentPartCreated(event=event, message=message, index=index, part=part)
                 )
         if terminal:
-            for index, part in zip(track.parts.indices, track.parts.items, strict=True):
+            parts = [*zip(track.parts.indices, track.parts.items, strict=True)]
+            for index, part in sorted([*parts, *leftover.items()], key=lambda x: x[0]):
                 if index not in track.parts.done:
                     track.parts.done.add(index)
                     out.append(
@@ -609,9 +637,7 @@ class State:
             message.role = delta.role
         parts = track.parts
         for part_delta in delta.content or ():
-            index = getattr(part_delta, "index", None)
-            if index is None:
-                index = parts.indices[-1] + 1 if parts.indices else 0
+            index = _index_of(part_delta, parts)
             part = parts.by_index.get(index)
             if part is None:
                 part = _new_part(part_delta)
@@ -639,19 +665,29 @@ def _new_part(delta: Any) -> Any:
     if isinstance(delta, TextDeltaBlock):
         return TextContentBlock(type="text", text=Text(value="", annotations=[]))
     if isinstance(delta, ImageFileDeltaBlock):
-        return ImageFileContentBlock(type="image_file", image_file=ImageFile())
+        return ImageFileContentBlock(
+            type="image_file", image_file=ImageFile(absent=("file_id", "detail"))
+        )
     if isinstance(delta, ImageURLDeltaBlock):
-        return ImageURLContentBlock(type="image_url", image_url=ImageURL())
+        return ImageURLContentBlock(type="image_url", image_url=ImageURL(absent=("url", "detail")))
     if isinstance(delta, RefusalDeltaBlock):
         return RefusalContentBlock(type="refusal", refusal="")
     return type(delta)(type=delta.type, raw={})
 
 
+def _set(target: Model, name: str, value: Any) -> None:
+    """Set a field, marking it present (snapshots start with unsent fields absent)."""
+    setattr(target, name, value)
+    if name in target._absent:
+        target._absent = tuple(x for x in target._absent if x != name)
+
+
 def _set_fields(target: Model, delta: Model, names: tuple[str, ...]) -> None:
     """Replace each named field of ``target`` whose key the delta has."""
+    absent = delta._absent
     for name in names:
-        if name not in delta._absent:
-            setattr(target, name, getattr(delta, name))
+        if name not in absent:
+            _set(target, name, getattr(delta, name))
 
 
 def _merge_raw(target: UnknownVariant, delta: UnknownVariant) -> None:
@@ -687,29 +723,33 @@ def _merge_part(part: Any, delta: Any, track: _MessageTrack, index: int) -> None
         _merge_raw(part, delta)
 
 
+_ANNOTATION_FIELDS = ("text", "file_citation", "start_index", "end_index")
+_PATH_FIELDS = ("text", "file_path", "start_index", "end_index")
+
+
 def _merge_annotation(annotations: _Indexed, delta: Any) -> None:
-    index = getattr(delta, "index", None)
-    if index is None:
-        index = annotations.indices[-1] + 1 if annotations.indices else 0
+    index = _index_of(delta, annotations)
     ann = annotations.by_index.get(index)
     if isinstance(delta, FileCitationDeltaAnnotation):
         if ann is None:
-            ann = FileCitationAnnotation(type="file_citation")
+            ann = FileCitationAnnotation(type="file_citation", absent=_ANNOTATION_FIELDS)
             annotations.put(index, ann)
         _set_fields(ann, delta, ("text", "start_index", "end_index"))
         if _has(delta, "file_citation"):
             if delta.file_citation is None or ann.file_citation is None:
-                ann.file_citation = delta.file_citation.clone() if delta.file_citation else None
+                fc = delta.file_citation
+                _set(ann, "file_citation", fc.clone() if fc is not None else None)
             else:
                 _set_fields(ann.file_citation, delta.file_citation, ("file_id", "quote"))
     elif isinstance(delta, FilePathDeltaAnnotation):
         if ann is None:
-            ann = FilePathAnnotation(type="file_path")
+            ann = FilePathAnnotation(type="file_path", absent=_PATH_FIELDS)
             annotations.put(index, ann)
         _set_fields(ann, delta, ("text", "start_index", "end_index"))
         if _has(delta, "file_path"):
             if delta.file_path is None or ann.file_path is None:
-                ann.file_path = delta.file_path.clone() if delta.file_path else None
+                fp = delta.file_path
+                _set(ann, "file_path", fp.clone() if fp is not None else None)
             else:
                 _set_fields(ann.file_path, delta.file_path, ("file_id",))
     elif isinstance(delta, UnknownVariant):
@@ -726,14 +766,25 @@ def _merge_annotation(annotations: _Indexed, delta: Any) -> None:
 def _new_call(delta: Any) -> Any:
     if isinstance(delta, FunctionToolCallDelta):
         return FunctionToolCall(
-            id=None, type="function", function=FunctionToolCallFunction(arguments="")
+            id=None,
+            type="function",
+            function=FunctionToolCallFunction(arguments="", absent=("name", "output")),
+            absent=("id",),
         )
     if isinstance(delta, CodeInterpreterToolCallDelta):
         return CodeInterpreterToolCall(
-            id=None, type="code_interpreter", code_interpreter=CodeInterpreter(input="", outputs=[])
+            id=None,
+            type="code_interpreter",
+            code_interpreter=CodeInterpreter(input="", outputs=[]),
+            absent=("id",),
         )
     if isinstance(delta, FileSearchToolCallDelta):
-        return FileSearchToolCall(id=None, type="file_search", file_search=FileSearch())
+        return FileSearchToolCall(
+            id=None,
+            type="file_search",
+            file_search=FileSearch(absent=("ranking_options", "results")),
+            absent=("id",),
+        )
     return type(delta)(type=delta.type, raw={})
 
 
@@ -743,14 +794,15 @@ def _merge_call_fields(call: Any, delta: Any, track: _StepTrack, index: int) -> 
             _merge_raw(call, delta)
         return
     if _has(delta, "id"):
-        call.id = delta.id
+        _set(call, "id", delta.id)
     if isinstance(delta, FunctionToolCallDelta):
         fn = delta.function
         if fn is None:
             return
         target = call.function
         if target is None:
-            target = call.function = FunctionToolCallFunction(arguments="")
+            target = FunctionToolCallFunction(arguments="", absent=("name", "output"))
+            _set(call, "function", target)
         _set_fields(target, fn, ("name", "output"))
         chunk = fn.arguments
         if chunk:
@@ -785,9 +837,7 @@ def _is_empty(value: Any) -> bool:
 
 
 def _merge_output(outputs: _Indexed, delta: Any) -> None:
-    index = getattr(delta, "index", None)
-    if index is None:
-        index = outputs.indices[-1] + 1 if outputs.indices else 0
+    index = _index_of(delta, outputs)
     item = outputs.by_index.get(index)
     if delta.type == "logs" and not isinstance(delta, UnknownVariant):
         if item is None:
@@ -798,11 +848,13 @@ def _merge_output(outputs: _Indexed, delta: Any) -> None:
             append_to(item, "_logs", chunk)
     elif delta.type == "image" and not isinstance(delta, UnknownVariant):
         if item is None:
-            item = CodeInterpreterToolCallImage(type="image", image=CodeInterpreterImage())
+            item = CodeInterpreterToolCallImage(
+                type="image", image=CodeInterpreterImage(absent=("file_id",))
+            )
             outputs.put(index, item)
         if delta.image is not None:
             if item.image is None:
-                item.image = CodeInterpreterImage()
+                _set(item, "image", CodeInterpreterImage(absent=("file_id",)))
             _set_fields(item.image, delta.image, ("file_id",))
     else:
         if item is None:
