@@ -626,3 +626,22 @@ def test_tolerant_and_lenient_problems_are_changes() -> None:
     junk = decode(ServerSentEvent(event="thread.run.created", data="nope"), tolerant=True)
     assert [x.kind for x in state.apply(junk) if isinstance(x, c.Problem)] == ["malformed"]
     assert state.runs["run_1"].status == "queued", "snapshots built so far stay readable"
+
+
+def test_a_delta_of_another_type_than_its_part_is_a_violation() -> None:
+    events = [
+        ev("thread.message.created", message("in_progress")),
+        message_delta({"index": 0, "type": "image_file", "image_file": {"file_id": "f"}}),
+    ]
+    state, _ = fold(events)
+    text = message_delta({"index": 0, "type": "text", "text": {"value": "x"}})
+    with pytest.raises(ProtocolError, match="is 'image_file'; a 'text' delta"):
+        state.apply(text)
+    lenient, _ = fold(events, State(strict=False))
+    assert [x.kind for x in lenient.apply(text) if isinstance(x, c.Problem)] == [
+        "illegal_transition"
+    ]
+    assert lenient.messages["msg_1"].content[0].to_dict() == {  # type: ignore[index]
+        "type": "image_file",
+        "image_file": {"file_id": "f"},
+    }

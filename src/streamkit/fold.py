@@ -256,8 +256,11 @@ class State:
 
     def apply(self, event: Event) -> list[c.Change]:
         """Fold one event into the state; return the Changes it caused, in order."""
+        cls = event.__class__
+        if cls is UnknownEvent or cls is MalformedEvent:
+            return self._other(event)
         handler = self._handlers.get(event.event)
-        if handler is None or isinstance(event, UnknownEvent | MalformedEvent):
+        if handler is None:
             return self._other(event)
         return handler(event)
 
@@ -522,6 +525,21 @@ class State:
     ) -> None:
         index = _index_of(delta, track.calls)
         call = track.calls.by_index.get(index)
+        if call is not None and call.__class__ is not _CALL_FOR.get(
+            delta.__class__, call.__class__
+        ):
+            out.append(
+                self._violation(
+                    "illegal_transition",
+                    f"tool call {index} of step {step.id} is {call.type!r}; "
+                    f"a {delta.type!r} delta cannot merge into it ({event.event})",
+                    what="step",
+                    object_id=step.id,
+                    status=step.status,
+                    event=event,
+                )
+            )
+            return
         if call is None:
             call = _new_call(delta)
             track.calls.put(index, call)
@@ -637,7 +655,9 @@ class State:
             message.role = delta.role
         parts = track.parts
         for part_delta in delta.content or ():
-            index = _index_of(part_delta, parts)
+            index = getattr(part_delta, "index", None)
+            if index.__class__ is not int:
+                index = _index_of(part_delta, parts)
             part = parts.by_index.get(index)
             if part is None:
                 part = _new_part(part_delta)
@@ -647,6 +667,19 @@ class State:
                 out.append(
                     c.ContentPartCreated(event=event, message=message, index=index, part=part)
                 )
+            elif part.__class__ is not _PART_FOR.get(part_delta.__class__, part.__class__):
+                out.append(
+                    self._violation(
+                        "illegal_transition",
+                        f"content part {index} of message {message.id} is {part.type!r}; "
+                        f"a {part_delta.type!r} delta cannot merge into it ({event.event})",
+                        what="message",
+                        object_id=message.id,
+                        status=message.status,
+                        event=event,
+                    )
+                )
+                continue
             _merge_part(part, part_delta, track, index)
             out.append(
                 c.ContentPartDelta(
@@ -658,6 +691,19 @@ class State:
 
 
 # --- building and merging parts ----------------------------------------------------------
+
+#: The snapshot class each delta class merges into.
+_PART_FOR: dict[type, type] = {
+    TextDeltaBlock: TextContentBlock,
+    ImageFileDeltaBlock: ImageFileContentBlock,
+    ImageURLDeltaBlock: ImageURLContentBlock,
+    RefusalDeltaBlock: RefusalContentBlock,
+}
+_CALL_FOR: dict[type, type] = {
+    FunctionToolCallDelta: FunctionToolCall,
+    CodeInterpreterToolCallDelta: CodeInterpreterToolCall,
+    FileSearchToolCallDelta: FileSearchToolCall,
+}
 
 
 def _new_part(delta: Any) -> Any:
@@ -697,11 +743,15 @@ def _merge_raw(target: UnknownVariant, delta: UnknownVariant) -> None:
 
 
 def _merge_part(part: Any, delta: Any, track: _MessageTrack, index: int) -> None:
-    if isinstance(delta, TextDeltaBlock):
+    if delta.__class__ is TextDeltaBlock:  # the hot path: one text delta
         text_delta = delta.text
         if text_delta is None:
             return
         text = part.text
+        if text is None:
+            text = Text(value="", annotations=[])
+            _set(part, "text", text)
+            track.annotations[index] = _Indexed.of(text.annotations)  # type: ignore[arg-type]
         chunk = text_delta.value
         if chunk:
             append_to(text, "_value", chunk)
@@ -853,9 +903,11 @@ def _merge_output(outputs: _Indexed, delta: Any) -> None:
             )
             outputs.put(index, item)
         if delta.image is not None:
-            if item.image is None:
-                _set(item, "image", CodeInterpreterImage(absent=("file_id",)))
-            _set_fields(item.image, delta.image, ("file_id",))
+            image = item.image
+            if image is None:
+                image = CodeInterpreterImage(absent=("file_id",))
+                _set(item, "image", image)
+            _set_fields(image, delta.image, ("file_id",))
     else:
         if item is None:
             item = type(delta)(type=delta.type, raw={})
