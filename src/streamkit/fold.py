@@ -46,6 +46,30 @@ from typing import Any
 import attrs
 
 from . import _changes as c
+from ._changes import (
+    Change,
+    ContentPartCreated,
+    ContentPartDelta,
+    ContentPartDone,
+    ErrorReceived,
+    MessageCreated,
+    MessageDeltaApplied,
+    MessageDone,
+    Problem,
+    RunCreated,
+    RunFinished,
+    RunRequiresAction,
+    RunStatusChanged,
+    StepCreated,
+    StepDeltaApplied,
+    StepDone,
+    StreamDone,
+    ThreadStarted,
+    ToolCallCreated,
+    ToolCallDelta,
+    ToolCallDone,
+    UnknownReceived,
+)
 from ._errors import ProtocolError
 from ._model import Model, UnknownVariant, append_to, copy_json
 from .events import (
@@ -105,7 +129,29 @@ __all__ = [
     "RUN_TERMINAL",
     "STEP_MOVES",
     "STEP_TERMINAL",
+    "Change",
+    "ContentPartCreated",
+    "ContentPartDelta",
+    "ContentPartDone",
+    "ErrorReceived",
+    "MessageCreated",
+    "MessageDeltaApplied",
+    "MessageDone",
+    "Problem",
+    "RunCreated",
+    "RunFinished",
+    "RunRequiresAction",
+    "RunStatusChanged",
     "State",
+    "StepCreated",
+    "StepDeltaApplied",
+    "StepDone",
+    "StreamDone",
+    "ThreadStarted",
+    "ToolCallCreated",
+    "ToolCallDelta",
+    "ToolCallDone",
+    "UnknownReceived",
 ]
 
 # --- lifecycle tables -----------------------------------------------------------------
