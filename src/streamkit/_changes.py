@@ -60,28 +60,28 @@ __all__ = [
 ]
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class Change:
     """Base of every change."""
 
     event: Event = attrs.field(repr=False)
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class ThreadStarted(Change):
     """A thread was created (``thread.created``)."""
 
     thread: Thread
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class RunCreated(Change):
     """A run was seen for the first time."""
 
     run: Run
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class RunStatusChanged(Change):
     """A run moved from ``previous`` (None when first seen) to ``status``."""
 
@@ -90,7 +90,7 @@ class RunStatusChanged(Change):
     status: str | None
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class RunRequiresAction(Change):
     """A run waits for the outputs of ``tool_calls``."""
 
@@ -98,21 +98,21 @@ class RunRequiresAction(Change):
     tool_calls: list[RequiredActionFunctionToolCall]
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class RunFinished(Change):
     """A run reached a terminal status (completed, incomplete, failed, cancelled, expired)."""
 
     run: Run
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class StepCreated(Change):
     """A run step was seen for the first time."""
 
     step: RunStep
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class StepDeltaApplied(Change):
     """A ``thread.run.step.delta`` was merged into ``step``."""
 
@@ -120,14 +120,14 @@ class StepDeltaApplied(Change):
     delta: RunStepDelta
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class StepDone(Change):
     """A run step reached a terminal status (completed, failed, cancelled, expired)."""
 
     step: RunStep
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class ToolCallCreated(Change):
     """A tool call appeared at ``index`` of ``step``."""
 
@@ -136,7 +136,7 @@ class ToolCallCreated(Change):
     tool_call: ToolCall
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class ToolCallDelta(Change):
     """``delta`` was merged into the tool call at ``index``."""
 
@@ -146,7 +146,7 @@ class ToolCallDelta(Change):
     delta: ToolCallDeltaModel
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class ToolCallDone(Change):
     """The tool call at ``index`` is complete: its step ended or its run requires action."""
 
@@ -155,14 +155,14 @@ class ToolCallDone(Change):
     tool_call: ToolCall
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class MessageCreated(Change):
     """A message was seen for the first time."""
 
     message: Message
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class MessageDeltaApplied(Change):
     """A ``thread.message.delta`` was merged into ``message``."""
 
@@ -170,14 +170,14 @@ class MessageDeltaApplied(Change):
     delta: MessageDelta
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class MessageDone(Change):
     """A message completed or ended incomplete."""
 
     message: Message
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class ContentPartCreated(Change):
     """A content part (text, image_file, image_url, refusal) appeared at ``index``."""
 
@@ -186,7 +186,7 @@ class ContentPartCreated(Change):
     part: MessageContent
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class ContentPartDelta(Change):
     """``delta`` was merged into the content part at ``index``."""
 
@@ -196,7 +196,7 @@ class ContentPartDelta(Change):
     delta: MessageContentDelta
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class ContentPartDone(Change):
     """The content part at ``index`` is complete (its message completed or ended)."""
 
@@ -205,24 +205,24 @@ class ContentPartDone(Change):
     part: MessageContent
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class ErrorReceived(Change):
     """The server sent an ``error`` event."""
 
     error: ErrorObject
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class UnknownReceived(Change):
     """An event this version does not know (kept whole in ``event``)."""
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class StreamDone(Change):
     """The ``done`` event: the server ended the stream."""
 
 
-@attrs.define(slots=True, kw_only=True, eq=False)
+@attrs.define(slots=True, eq=False)
 class Problem(Change):
     """Something was wrong and was recorded instead of raised.
 

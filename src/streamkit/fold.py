@@ -558,7 +558,7 @@ class State:
                     step.step_details.message_creation.message_id = (
                         details.message_creation.message_id
                     )
-        out.append(c.StepDeltaApplied(event=event, step=step, delta=data.delta))
+        out.append(StepDeltaApplied(event, step, data.delta))
         return out
 
     def _merge_call(
@@ -591,9 +591,7 @@ class State:
             track.calls.put(index, call)
             out.append(c.ToolCallCreated(event=event, step=step, index=index, tool_call=call))
         _merge_call_fields(call, delta, track, index)
-        out.append(
-            c.ToolCallDelta(event=event, step=step, index=index, tool_call=call, delta=delta)
-        )
+        out.append(ToolCallDelta(event, step, index, call, delta))
 
     # -- messages
 
@@ -727,12 +725,8 @@ class State:
                 )
                 continue
             _merge_part(part, part_delta, track, index)
-            out.append(
-                c.ContentPartDelta(
-                    event=event, message=message, index=index, part=part, delta=part_delta
-                )
-            )
-        out.append(c.MessageDeltaApplied(event=event, message=message, delta=delta))
+            out.append(ContentPartDelta(event, message, index, part, part_delta))
+        out.append(MessageDeltaApplied(event, message, delta))
         return out
 
 
