@@ -1,0 +1,564 @@
+"""The ``streamkit`` command line: replay, inspect, validate, record and demo.
+
+Every command reads a streamkit recording or a plain ``text/event-stream`` body (the
+format is detected from content), runs it through the parser, the tolerant decoder and a
+lenient fold, and shows the result. Errors are one line on stderr prefixed
+``streamkit:``; exit status 0 on success, 1 when ``validate`` found problems, 2 for usage,
+input and network errors, 130 when interrupted. See ``docs/cli.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+import attrs
+import httpx
+import orjson
+
+from . import _changes as c
+from ._version import __version__
+from .events import DoneEvent, ErrorEvent, Event, RecoveredEventWarning, decode
+from .fold import RUN_TERMINAL, State
+from .record import (
+    Recorder,
+    Recording,
+    RecordingError,
+    TruncatedRecordingWarning,
+    load_recording,
+    record_response,
+    replay,
+)
+from .sse import SSEError, SSEParser
+
+__all__ = ["main"]
+
+#: Plain bodies are replayed in chunks of this size, so long files show progress.
+PLAIN_CHUNK = 64 * 1024
+#: Request headers whose values never reach a recording or the terminal.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
+_LINE_SPLIT = re.compile(r"\r\n|\r|\n")
+_EVENT_LINE = re.compile(r"^event(:|$)")
+
+
+class CLIError(Exception):
+    """A failure reported as one ``streamkit: ...`` line on stderr."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise CLIError(f"{message} (see 'streamkit --help')")
+
+
+#: Builds the HTTP client for ``record`` (tests replace it to inject a transport).
+client_factory: Callable[[], httpx.Client] = lambda: httpx.Client(  # noqa: E731
+    timeout=httpx.Timeout(30.0, read=600.0), follow_redirects=True
+)
+
+
+# --- the pipeline: bytes -> events -> changes ---------------------------------------------
+
+
+@attrs.define
+class Report:
+    """One problem found by ``validate``: where (1-based body line), what kind, and why."""
+
+    line: int
+    kind: str
+    message: str
+
+
+@attrs.define
+class Pipeline:
+    """Parser, tolerant decoder and lenient fold, fed chunk by chunk."""
+
+    parser: SSEParser = attrs.field(factory=lambda: SSEParser(diagnostics=True))
+    state: State = attrs.field(factory=lambda: State(strict=False))
+    events: list[Event] = attrs.field(factory=list)
+    body: bytearray = attrs.field(factory=bytearray)
+    name: str = "<stream>"
+
+    def feed(self, chunk: bytes) -> list[list[c.Change]]:
+        """Changes of each event the chunk completed."""
+        self.body += chunk
+        try:
+            return [self._apply(sse) for sse in self.parser.feed(chunk)]
+        except SSEError as e:
+            raise CLIError(f"{self.name}: not an event stream ({e})") from None
+
+    def close(self) -> None:
+        """End of the stream (an unterminated last block is discarded and diagnosed)."""
+        self.parser.close()
+
+    def _apply(self, sse: Any) -> list[c.Change]:
+        event = decode(sse, tolerant=True)
+        self.events.append(event)
+        return self.state.apply(event)
+
+    def require_events(self) -> None:
+        """Fail when the input held no event at all (a PNG, a JSON document...)."""
+        if not self.events:
+            raise CLIError(
+                f"{self.name}: no events found (not a text/event-stream body or a "
+                "streamkit recording)"
+            )
+
+    @property
+    def done(self) -> bool:
+        """A ``done`` event arrived, or some run reached a status where the stream ends."""
+        ended = {*RUN_TERMINAL, "requires_action"}
+        return any(isinstance(e, DoneEvent) for e in self.events) or any(
+            run.status in ended for run in self.state.runs.values()
+        )
+
+
+def _load(path: str) -> Recording:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TruncatedRecordingWarning)
+            return load_recording(path, plain_chunk_size=PLAIN_CHUNK)
+    except FileNotFoundError:
+        raise CLIError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CLIError(f"{path}: is a directory") from None
+    except OSError as e:
+        raise CLIError(f"{path}: cannot read ({e.strerror or e})") from None
+    except RecordingError as e:
+        if e.line == 1:
+            raise CLIError(
+                f"{path}: neither an event stream nor a streamkit recording (line 1: {e.reason})"
+            ) from None
+        raise CLIError(f"malformed recording: {e}") from None
+
+
+def _fold(path: str) -> tuple[Recording, Pipeline]:
+    recording = _load(path)
+    pipeline = Pipeline(name=path)
+    for chunk in recording.chunks:
+        pipeline.feed(chunk.data)
+    pipeline.close()
+    pipeline.require_events()
+    return recording, pipeline
+
+
+# --- rendering a stream live ---------------------------------------------------------------
+
+
+def _render(chunks: Iterable[bytes], pipeline: Pipeline, *, total: int | None, plain: bool) -> None:
+    from rich.console import Console
+
+    from ._render import LiveRenderer, PlainRenderer, Renderer
+
+    console = Console()
+    renderer: Renderer
+    if console.is_terminal and not plain:
+        renderer = LiveRenderer(console, pipeline.state, total=total)
+    else:
+        renderer = PlainRenderer(sys.stdout)
+    done = 0
+    try:
+        for chunk in chunks:
+            for changes in pipeline.feed(chunk):
+                renderer.update(changes)
+            done += len(chunk)
+            renderer.progress(done)
+        pipeline.close()
+    finally:
+        renderer.close()
+
+
+def _speed(args: argparse.Namespace, timed: bool) -> float | None:
+    if args.instant:
+        return None
+    if args.speed is not None:
+        if not args.speed > 0:
+            raise CLIError(f"--speed must be > 0, got {args.speed}")
+        return float(args.speed)
+    return 1.0 if timed else None
+
+
+def _play(recording: Recording, args: argparse.Namespace, name: str) -> int:
+    timed = any(chunk.t is not None for chunk in recording.chunks)
+    speed = _speed(args, timed)
+    pipeline = Pipeline(name=name)
+    total = sum(len(chunk.data) for chunk in recording.chunks)
+    _render(replay(recording, speed=speed), pipeline, total=total, plain=args.plain)
+    pipeline.require_events()
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Render a recorded run live, at its recorded pace (or ``--speed`` / ``--instant``)."""
+    return _play(_load(args.file), args, args.file)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Replay the bundled example run; ``--save`` writes it as a recording first."""
+    from ._demo import demo_recording
+
+    recording = demo_recording()
+    if args.save is not None:
+        _save_demo(recording, args.save)
+    return _play(recording, args, "demo")
+
+
+def _save_demo(recording: Recording, path: str) -> None:
+    try:
+        with Recorder(
+            path,
+            method="POST",
+            path="/v1/threads/runs",
+            status=200,
+            headers=[("content-type", "text/event-stream")],
+            metadata={"source": "streamkit demo"},
+        ) as recorder:
+            for chunk in recording.chunks:
+                recorder.write(chunk.data, t=chunk.t)
+            recorder.end(t=recording.duration)
+    except OSError as e:
+        raise CLIError(f"{path}: cannot write ({e.strerror or e})") from None
+
+
+# --- inspect ---------------------------------------------------------------------------------
+
+
+def _snapshot_json(pipeline: Pipeline, lines: Sequence[str]) -> dict[str, Any]:
+    state = pipeline.state
+    return {
+        "runs": [run.to_dict() for run in state.runs.values()],
+        "steps": [step.to_dict() for step in state.steps.values()],
+        "messages": [message.to_dict() for message in state.messages.values()],
+        "problems": [
+            attrs.asdict(report) for report in _problem_reports(pipeline, lines, fold_only=True)
+        ],
+    }
+
+
+def _summary(path: str, pipeline: Pipeline, lines: Sequence[str]) -> Iterator[str]:
+    from ._render import usage_text
+
+    state = pipeline.state
+    yield (
+        f"{path}: {len(pipeline.events)} events, {len(state.runs)} run(s), "
+        f"{len(state.steps)} step(s), {len(state.messages)} message(s), "
+        f"{len(state.problems)} problem(s)"
+    )
+    if state.thread is not None:
+        yield f"thread {state.thread.id}"
+    for run in state.runs.values():
+        usage = usage_text(run)
+        model = f"  {run.model}" if run.model else ""
+        yield f"run {run.id}  {run.status}{model}" + (f"  ({usage})" if usage else "")
+        if run.last_error is not None:
+            yield f"  last error: {run.last_error.code}: {run.last_error.message}"
+        for step in state.steps.values():
+            if step.run_id == run.id:
+                yield from _step_summary(step)
+    for message in state.messages.values():
+        yield f"message {message.id}  {message.role}  {message.status}"
+        for part in message.content or []:
+            raw = part.to_dict()
+            if raw.get("type") == "text":
+                text = raw.get("text") or {}
+                for line in str(text.get("value") or "").splitlines() or [""]:
+                    yield f"  | {line}"
+                for note in text.get("annotations") or []:
+                    yield f"  [{note.get('type')}] {note.get('text')}"
+            else:
+                yield f"  [{raw.get('type')}]"
+    reports = _problem_reports(pipeline, lines, fold_only=True)
+    if reports:
+        yield "problems:"
+        for report in reports:
+            yield f"  line {report.line}: {report.kind}: {report.message}"
+
+
+def _step_summary(step: Any) -> Iterator[str]:
+    details = step.step_details.to_dict() if step.step_details is not None else {}
+    yield f"  step {step.id}  {step.type}  {step.status}"
+    for call in details.get("tool_calls") or []:
+        kind = call.get("type")
+        body = call.get(kind) or {}
+        if kind == "function":
+            yield f"    function {body.get('name')}({body.get('arguments') or ''})"
+            if body.get("output") is not None:
+                yield f"      -> {body.get('output')}"
+        elif kind == "code_interpreter":
+            for line in str(body.get("input") or "").splitlines():
+                yield f"    >>> {line}"
+            for out in body.get("outputs") or []:
+                for line in str(out.get("logs") or f"[{out.get('type')}]").splitlines():
+                    yield f"    {line}"
+        else:
+            yield f"    {kind}"
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Print the final runs, steps and messages (``--json``: the API's shapes)."""
+    recording, pipeline = _fold(args.file)
+    lines = _body_lines(recording.body)
+    if args.json:
+        sys.stdout.write(
+            orjson.dumps(_snapshot_json(pipeline, lines), option=orjson.OPT_INDENT_2).decode()
+        )
+        sys.stdout.write("\n")
+    else:
+        for line in _summary(args.file, pipeline, lines):
+            print(line)
+    return 0
+
+
+# --- validate --------------------------------------------------------------------------------
+
+
+def _body_lines(body: bytes) -> list[str]:
+    text = body.decode("utf-8", "replace").removeprefix("\ufeff")
+    return _LINE_SPLIT.split(text)
+
+
+def _data_lines(lines: Sequence[str], start: int | None) -> list[int]:
+    """1-based numbers of the ``data`` lines of the block that begins at line ``start``."""
+    found: list[int] = []
+    if start is None:
+        return found
+    for number in range(start, len(lines) + 1):
+        text = lines[number - 1]
+        if text == "":
+            break
+        if text == "data" or text.startswith("data:"):
+            found.append(number)
+    return found
+
+
+def _event_line(event: Event, lines: Sequence[str], kind: str) -> int:
+    start = event.sse.line if event.sse is not None else None
+    data = _data_lines(lines, start)
+    if kind == "recovered" and data:
+        return data[-1]  # the junk follows the JSON value: on the last data line
+    if kind == "malformed" and data:
+        return data[0]
+    return start or 0
+
+
+def _problem_reports(
+    pipeline: Pipeline, lines: Sequence[str], *, fold_only: bool = False
+) -> list[Report]:
+    reports = [
+        Report(_event_line(p.event, lines, p.kind), p.kind, p.message)
+        for p in pipeline.state.problems
+    ]
+    if fold_only:
+        return reports
+    for event in pipeline.events:
+        if isinstance(event, ErrorEvent):
+            error = event.data
+            reports.append(
+                Report(
+                    _event_line(event, lines, ""), "server_error", f"{error.code}: {error.message}"
+                )
+            )
+    missing = []
+    for diag in pipeline.parser.diagnostics:
+        if diag.kind == "unknown_field" and diag.text.lstrip()[:1] in ("{", "["):
+            missing.append(diag.line)
+            reports.append(
+                Report(
+                    diag.line,
+                    "missing_data",
+                    "a JSON line without its 'data:' prefix: the field is ignored and the "
+                    "event's data is lost",
+                )
+            )
+    for diag in pipeline.parser.diagnostics:
+        if diag.kind == "dataless_block" and _EVENT_LINE.match(diag.text):
+            if not any(_same_block(lines, diag.line, line) for line in missing):
+                reports.append(Report(diag.line, "dataless_block", diag.message))
+        elif diag.kind == "unterminated_block":
+            reports.append(Report(diag.line, "unterminated_block", diag.message))
+    return reports
+
+
+def _same_block(lines: Sequence[str], start: int, line: int) -> bool:
+    return start <= line and all(lines[n - 1] != "" for n in range(start, line + 1))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Report every problem as ``FILE:LINE: kind: message``; 0 clean, 1 problems."""
+    recording, pipeline = _fold(args.file)
+    lines = _body_lines(recording.body)
+    reports = _problem_reports(pipeline, lines)
+    last = len(lines) - 1 if lines and lines[-1] == "" else len(lines)
+    if recording.truncated:
+        reports.append(Report(last, "truncated", "the recording has no end line: it was cut short"))
+    if not pipeline.done:
+        reports.append(
+            Report(
+                last,
+                "truncated",
+                "the stream ended without a 'done' event or a run reaching a final status",
+            )
+        )
+    reports.sort(key=lambda r: r.line)
+    for report in reports:
+        print(f"{args.file}:{report.line}: {report.kind}: {report.message}")
+    if reports:
+        print(
+            f"{args.file}: {len(reports)} problem(s) in {len(pipeline.events)} events",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+# --- record ----------------------------------------------------------------------------------
+
+
+def _headers(values: Sequence[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        name, colon, rest = value.partition(":")
+        if not colon or not name.strip():
+            raise CLIError(f"bad header {value!r}: expected 'Name: value'")
+        pairs.append((name.strip(), rest.strip()))
+    return pairs
+
+
+def _request_body(data: str | None) -> bytes | None:
+    if data is None:
+        return None
+    if data.startswith("@"):
+        try:
+            return Path(data[1:]).read_bytes()
+        except OSError as e:
+            raise CLIError(f"{data[1:]}: cannot read ({e.strerror or e})") from None
+    return data.encode()
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """Record a live stream to ``-o FILE`` while rendering it like ``replay``."""
+    headers = _headers(args.header)
+    body = _request_body(args.data)
+    method = (args.request or ("POST" if body is not None else "GET")).upper()
+    names = {name.lower() for name, _ in headers}
+    if body is not None and "content-type" not in names and body.lstrip()[:1] in (b"{", b"["):
+        headers.append(("Content-Type", "application/json"))
+    if "accept" not in names:
+        headers.append(("Accept", "text/event-stream"))
+    url = httpx.URL(args.url)
+    metadata = {
+        "request": {
+            "method": method,
+            "url": str(url.copy_with(query=None)),
+            "headers": [
+                [name, "[REDACTED]" if name.lower() in SECRET_HEADERS else value]
+                for name, value in headers
+            ],
+        }
+    }
+    pipeline = Pipeline(name=args.url)
+    try:
+        with (
+            client_factory() as client,
+            client.stream(method, url, headers=headers, content=body) as response,
+        ):
+            if response.status_code >= 400:
+                detail = response.read()[:300].decode("utf-8", "replace").strip()
+                raise CLIError(
+                    f"{method} {args.url}: HTTP {response.status_code}"
+                    + (f": {' '.join(detail.split())}" if detail else "")
+                )
+            chunks = record_response(response, args.output, metadata=metadata)
+            _render(chunks, pipeline, total=None, plain=args.plain)
+    except httpx.HTTPError as e:
+        raise CLIError(f"{method} {args.url}: {type(e).__name__}: {e}") from None
+    except OSError as e:
+        raise CLIError(f"{args.output}: cannot write ({e.strerror or e})") from None
+    pipeline.require_events()
+    print(f"recorded {len(pipeline.events)} events to {args.output}", file=sys.stderr)
+    return 0
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def _add_speed(command: argparse.ArgumentParser) -> None:
+    group = command.add_mutually_exclusive_group()
+    group.add_argument(
+        "--speed", type=float, help="replay speed factor (default 1.0 for timed recordings)"
+    )
+    group.add_argument("--instant", action="store_true", help="no waiting between chunks")
+    command.add_argument(
+        "--plain", action="store_true", help="print a plain transcript, even on a terminal"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``streamkit`` command."""
+    parser = _Parser(
+        prog="streamkit",
+        description="Replay, inspect, validate and record Assistants API event streams.",
+    )
+    parser.add_argument("--version", action="version", version=f"streamkit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    command = commands.add_parser("replay", help="render a recorded run live")
+    command.add_argument("file", metavar="FILE", help="a streamkit recording or an .sse body")
+    _add_speed(command)
+    command.set_defaults(func=cmd_replay)
+
+    command = commands.add_parser("inspect", help="final runs, steps and messages")
+    command.add_argument("file", metavar="FILE")
+    command.add_argument("--json", action="store_true", help="machine-readable JSON")
+    command.set_defaults(func=cmd_inspect)
+
+    command = commands.add_parser("validate", help="report every problem with its line")
+    command.add_argument("file", metavar="FILE")
+    command.set_defaults(func=cmd_validate)
+
+    command = commands.add_parser("record", help="record a live stream while rendering it")
+    command.add_argument("url", metavar="URL")
+    command.add_argument("-X", "--request", metavar="METHOD", help="default: GET, POST with -d")
+    command.add_argument("-H", "--header", action="append", default=[], metavar="'NAME: VALUE'")
+    command.add_argument("-d", "--data", metavar="BODY", help="request body, or @FILE")
+    command.add_argument("-o", "--output", required=True, metavar="FILE")
+    command.add_argument("--plain", action="store_true", help="plain transcript output")
+    command.set_defaults(func=cmd_record)
+
+    command = commands.add_parser("demo", help="replay a bundled example run")
+    _add_speed(command)
+    command.add_argument("--save", metavar="FILE", help="also write the demo as a recording")
+    command.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``streamkit`` command; return its exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RecoveredEventWarning)
+            status: int = args.func(args)
+        return status
+    except CLIError as e:
+        _fail(str(e))
+        return e.status
+    except SystemExit as e:  # --help, --version
+        return e.code if isinstance(e.code, int) else 0
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _fail(message: str, stream: IO[str] | None = None) -> None:
+    print(f"streamkit: {message}", file=stream or sys.stderr)
