@@ -8,6 +8,10 @@ field names (``message.content[0].text.value``).
 """
 
 from .._model import Model, ShapeError, UnknownVariant
+from ._assistants import *  # noqa: F403
+from ._assistants import __all__ as _assistants_all
+from ._chatkit import *  # noqa: F403
+from ._chatkit import __all__ as _chatkit_all
 from ._common import IncompleteDetails, LastError, Metadata, Usage
 from ._errors import ErrorObject
 from ._messages import *  # noqa: F403
@@ -30,6 +34,8 @@ __all__ = [
     "ShapeError",
     "UnknownVariant",
     "Usage",
+    *_assistants_all,
+    *_chatkit_all,
     *_messages_all,
     *_runs_all,
     *_steps_all,
