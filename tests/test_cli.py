@@ -105,7 +105,9 @@ def test_demo_speed_waits(capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
     status, out, _ = run(capsys, "demo", "--speed", "200")
     assert status == 0 and "Pack an umbrella" in out
-    assert time.monotonic() - started >= demo_recording().duration / 200 * 0.9
+    duration = demo_recording().duration
+    assert duration is not None
+    assert time.monotonic() - started >= duration / 200 * 0.9
 
 
 # --- replay ---------------------------------------------------------------------------------
@@ -155,7 +157,7 @@ def test_replay_live_terminal(
 def check_inspect_json(path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     status, out, err = run(capsys, "inspect", "--json", str(path))
     assert status == 0, err
-    data = json.loads(out)
+    data: dict[str, Any] = json.loads(out)
     assert set(data) == {"runs", "steps", "messages", "problems"}
     state = fold(load_recording(path).body)
     runs = [Run.from_dict(r) for r in data["runs"]]

@@ -84,12 +84,10 @@ class Pipeline:
     parser: SSEParser = attrs.field(factory=lambda: SSEParser(diagnostics=True))
     state: State = attrs.field(factory=lambda: State(strict=False))
     events: list[Event] = attrs.field(factory=list)
-    body: bytearray = attrs.field(factory=bytearray)
     name: str = "<stream>"
 
     def feed(self, chunk: bytes) -> list[list[c.Change]]:
         """Changes of each event the chunk completed."""
-        self.body += chunk
         try:
             return [self._apply(sse) for sse in self.parser.feed(chunk)]
         except SSEError as e:
