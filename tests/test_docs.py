@@ -11,7 +11,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 ROOT = DOCS.parent
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
-PAGES = sorted(DOCS.glob("*.md"))
+PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 
 
 def test_docs_exist() -> None:

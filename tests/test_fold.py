@@ -645,3 +645,33 @@ def test_a_delta_of_another_type_than_its_part_is_a_violation() -> None:
         "type": "image_file",
         "image_file": {"file_id": "f"},
     }
+
+
+def _completed_after(delta_text: dict[str, Any], final_text: dict[str, Any]) -> list[c.Change]:
+    state, _ = fold(
+        [
+            ev("thread.message.created", message("in_progress")),
+            message_delta({"index": 0, "type": "text", "text": delta_text}),
+        ]
+    )
+    final = [{"type": "text", "text": final_text}]
+    return state.apply(ev("thread.message.completed", message("completed", final)))
+
+
+def test_a_final_object_that_drops_an_empty_field_is_no_mismatch() -> None:
+    ann = {"type": "file_citation", "text": "[1]", "start_index": 0, "end_index": 3}
+    changes = _completed_after(
+        {
+            "value": "[1]",
+            "annotations": [{"index": 0, **ann, "file_citation": {"file_id": "f", "quote": ""}}],
+        },
+        {"value": "[1]", "annotations": [{**ann, "file_citation": {"file_id": "f"}}]},
+    )
+    assert not [x for x in changes if isinstance(x, c.Problem)]
+
+
+def test_a_final_object_that_disagrees_is_a_mismatch() -> None:
+    changes = _completed_after({"value": "Hello"}, {"value": "Hullo", "annotations": []})
+    problems = [x for x in changes if isinstance(x, c.Problem)]
+    assert [p.kind for p in problems] == ["mismatch"]
+    assert "msg_1" in problems[0].message

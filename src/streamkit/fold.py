@@ -655,7 +655,7 @@ class State:
     def _compare(self, folded: Message, final: Message, event: Event, out: list[c.Change]) -> None:
         mine = [p.to_dict() for p in folded.content or ()]
         theirs = [p.to_dict() for p in final.content or ()]
-        if mine != theirs:
+        if mine != theirs and _disagree(mine, theirs):
             problem = c.Problem(
                 event=event,
                 kind="mismatch",
@@ -728,6 +728,31 @@ class State:
             out.append(ContentPartDelta(event, message, index, part, part_delta))
         out.append(MessageDeltaApplied(event, message, delta))
         return out
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _disagree(mine: Any, theirs: Any) -> bool:
+    """Whether two JSON values differ beyond a key that one side leaves out and the other
+    has empty (servers drop a ``"quote": ""`` they streamed from the final object)."""
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        for key in mine.keys() | theirs.keys():
+            if key not in theirs:
+                if not _is_blank(mine[key]):
+                    return True
+            elif key not in mine:
+                if not _is_blank(theirs[key]):
+                    return True
+            elif _disagree(mine[key], theirs[key]):
+                return True
+        return False
+    if isinstance(mine, list) and isinstance(theirs, list):
+        return len(mine) != len(theirs) or any(
+            _disagree(a, b) for a, b in zip(mine, theirs, strict=True)
+        )
+    return bool(mine != theirs)
 
 
 # --- building and merging parts ----------------------------------------------------------
