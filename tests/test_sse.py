@@ -4,6 +4,7 @@ and properties (chunking, round trip, robustness, no late events, a reference pa
 from __future__ import annotations
 
 import contextlib
+import pickle
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -311,6 +312,7 @@ def test_parsed_events_are_ordinary_frozen_events() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         event.data = "y"  # type: ignore[misc]
     assert attrs.evolve(event, data="y") == ServerSentEvent("t", "y", "1", None)
+    assert pickle.loads(pickle.dumps(event)) == event
     assert (event.offset, event.line) == (0, 1)
 
 
@@ -347,6 +349,11 @@ def test_encode_refuses_line_breaks_and_nul_in_type_and_id(bad: str) -> None:
         encode(ServerSentEvent(event=bad))
     with pytest.raises(ValueError, match="id"):
         encode(ServerSentEvent(id=bad))
+
+
+def test_encode_refuses_lone_surrogates() -> None:
+    with pytest.raises(ValueError, match="utf-8"):
+        encode(ServerSentEvent(data="\ud800"))
 
 
 def test_encode_refuses_what_cannot_round_trip() -> None:
@@ -581,11 +588,11 @@ def test_property_any_chunking_gives_the_same_events_as_the_reference(
             assert (parser.last_event_id, parser.retry) == (last_id, retry)
 
 
-_NO_BREAKS = st.text(st.characters(blacklist_characters="\r\n\x00"))
+_NO_BREAKS = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n\x00"))
 _EVENTS = st.builds(
     ServerSentEvent,
     event=st.one_of(st.just("message"), _NO_BREAKS.filter(bool)),
-    data=st.text(st.characters(blacklist_characters="\r")),
+    data=st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\r")),
     id=st.none() | _NO_BREAKS,
     retry=st.none() | st.integers(min_value=0, max_value=10**30),
 )

@@ -27,7 +27,6 @@ __all__ = ["Diagnostic", "SSEError", "SSEParser", "ServerSentEvent", "encode"]
 _BOM: Final = b"\xef\xbb\xbf"
 _LINE_END: Final = re.compile(rb"\r\n|\r|\n")
 _TEXT_LINE_END: Final = re.compile(r"\r\n|\r|\n")
-_new = object.__new__
 _FIELDS: Final = frozenset({"event", "data", "id", "retry"})
 
 
@@ -85,6 +84,7 @@ def _type_so_far(event_type: str) -> str:
 # ServerSentEvent, frozen from then on. (The layout check is why ServerSentEvent has no
 # __weakref__ slot.) tests/test_sse.py checks that such events equal constructed ones.
 _EventSlots = type("_EventSlots", (), {"__slots__": ServerSentEvent.__slots__})
+_new = object.__new__
 
 
 class SSEParser:
@@ -209,10 +209,10 @@ class SSEParser:
             buf = data
         if not self._diag:
             if b"\r" not in buf:
-                return self._feed_fast(buf, b"\n", 1)
-            n_crlf = buf.count(b"\r\n")
-            if n_crlf == buf.count(b"\r") == buf.count(b"\n"):
-                return self._feed_fast(buf, b"\r\n", 2)
+                return self._feed_fast(buf.split(b"\n"), len(buf), 1)
+            lines = buf.split(b"\r\n")
+            if len(lines) - 1 == buf.count(b"\r") == buf.count(b"\n"):  # CRLF only
+                return self._feed_fast(lines, len(buf), 2)
         return self._feed_general(buf)
 
     def close(self) -> list[ServerSentEvent]:
@@ -244,19 +244,19 @@ class SSEParser:
 
     # -- line splitting -----------------------------------------------------------------
 
-    def _feed_fast(self, buf: bytes, sep: bytes, sep_len: int) -> list[ServerSentEvent]:
-        """Every line end in ``buf`` is ``sep``; no diagnostics. The hot loop.
+    def _feed_fast(self, lines: list[bytes], size: int, sep_len: int) -> list[ServerSentEvent]:
+        """``lines`` split from ``size`` bytes whose every line end is LF (``sep_len`` 1)
+        or CRLF (2), the last one incomplete; no diagnostics. The hot loop.
 
         The common lines (blank, ``data: ``, ``event: ``, ``id: ``) are handled inline on
         the raw bytes with as few Python operations as we could manage (first byte, then
         a slice compare; the decoded event type is reused while its line repeats; events
         are built as ``_EventSlots``); any other line goes through :meth:`_field`.
         """
-        lines = buf.split(sep)
         tail = lines.pop()
         bad = -1
         max_line = self._max_line
-        if len(buf) > max_line and max(map(len, lines)) > max_line:
+        if size > max_line and max(map(len, lines)) > max_line:
             bad = next(i for i, line in enumerate(lines) if len(line) > max_line)
             del lines[bad:]
         out: list[ServerSentEvent] = []
@@ -507,7 +507,11 @@ def encode(event: ServerSentEvent) -> bytes:
     ``retry:`` and one ``data:`` line per line of ``data``, split on LF, CRLF and CR, so
     that a fresh parser gives back an equal event. Not encodable, and refused with
     ValueError: an event type or id containing CR, LF or NUL, the event type "" (it would
-    come back as "message"), a negative retry. A CR or CRLF in ``data`` comes back as LF.
+    come back as "message"), a negative retry; a lone surrogate anywhere raises
+    UnicodeEncodeError (a ValueError). A CR or CRLF in ``data`` comes back as LF.
+
+    ``id`` None writes no ``id`` line, so a parser keeps the id of an earlier event in
+    effect; ``id=""`` clears it.
     """
     out: list[str] = []
     event_type = event.event
