@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from streamkit import models
+from streamkit import events, models
 from streamkit._errors import MalformedEventError
 from streamkit._model import Model, ShapeError, Union, UnknownVariant, many
 from streamkit.events import (
@@ -808,3 +808,9 @@ def test_generated_models_round_trip(cls: type[Model], data: st.DataObject) -> N
     decoded = cls.from_dict(payload)
     assert_exact(decoded.to_dict(), payload)
     assert decoded.absent == {key for key, *_ in field_specs(cls)} - set(payload)
+
+
+def test_every_model_and_event_is_documented() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "models.md").read_text("utf-8")
+    names = [*models.__all__, *(n for n in events.__all__ if n != "EVENT_TYPES")]
+    assert [name for name in names if f"`{name}`" not in page] == []
