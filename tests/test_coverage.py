@@ -53,8 +53,6 @@ ALIASES: dict[str, object] = {
 #: variant without a class. Remove an entry when it is fixed (a stale entry fails the test).
 KNOWN_GAPS: frozenset[str] = frozenset(
     {
-        # ranker and score_threshold of a file search call's ranking options (RunStep).
-        "FileSearch.ranking_options (free-form)",
         # "Whether to enable input audio transcription": a stray field of thread.created.
         "ThreadCreated.enabled",
     }

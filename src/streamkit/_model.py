@@ -160,7 +160,8 @@ class Union:
                     if scalars and not isinstance(value, list):
                         return value
                     raise ShapeError(f"expected an object, got {_type_name(value)}")
-                dec = table.get(value.get(tag_key))
+                tag = value.get(tag_key)
+                dec = table.get(tag) if tag.__class__ is str else None
                 if dec is None:
                     return unknown(value)
                 return dec(value)
@@ -337,6 +338,7 @@ def _generate(
         "_copy": copy_json,
         "_dict": dict,
         "_list": list,
+        "_str": str,
         "_list_err": _list_error,
         "_known": frozenset(f[1] for f in fields),
     }
@@ -384,7 +386,8 @@ def _generate(
             dec.append("        if v is not None:")
             dec.append("            try:")
             dec.append("                if v.__class__ is _dict:")
-            dec.append(f"                    f = _t{i}.get(v.get({tag}))")
+            dec.append(f"                    f = v.get({tag})")
+            dec.append(f"                    f = _t{i}.get(f) if f.__class__ is _str else None")
             dec.append(f"                    v = f(v) if f is not None else _u{i}(v)")
             dec.append("                else:")
             dec.append(f"                    v = _d{i}(v)")
@@ -405,7 +408,10 @@ def _generate(
             if kind == _UNION_LIST:
                 tag = repr(arg.tag)
                 dec.append("                    if x.__class__ is _dict:")
-                dec.append(f"                        f = _t{i}.get(x.get({tag}))")
+                dec.append(f"                        f = x.get({tag})")
+                dec.append(
+                    f"                        f = _t{i}.get(f) if f.__class__ is _str else None"
+                )
                 dec.append(
                     f"                        items.append(f(x) if f is not None else _u{i}(x))"
                 )

@@ -34,11 +34,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVENT_TYPES",
+    "AssistantStreamEvent",
     "DoneEvent",
     "ErrorEvent",
     "Event",
     "MalformedEvent",
+    "MessageStreamEvent",
     "RecoveredEventWarning",
+    "RunStepStreamEvent",
+    "RunStreamEvent",
     "ThreadCreated",
     "ThreadMessageCompleted",
     "ThreadMessageCreated",
@@ -62,6 +66,7 @@ __all__ = [
     "ThreadRunStepExpired",
     "ThreadRunStepFailed",
     "ThreadRunStepInProgress",
+    "ThreadStreamEvent",
     "UnknownEvent",
     "decode",
 ]
@@ -322,6 +327,40 @@ class MalformedEvent(Event):
     def event(self) -> str:
         return self.name
 
+
+#: The union types of the reference, for annotations.
+RunStreamEvent = (
+    ThreadRunCreated
+    | ThreadRunQueued
+    | ThreadRunInProgress
+    | ThreadRunRequiresAction
+    | ThreadRunCompleted
+    | ThreadRunIncomplete
+    | ThreadRunFailed
+    | ThreadRunCancelling
+    | ThreadRunCancelled
+    | ThreadRunExpired
+)
+RunStepStreamEvent = (
+    ThreadRunStepCreated
+    | ThreadRunStepInProgress
+    | ThreadRunStepDelta
+    | ThreadRunStepCompleted
+    | ThreadRunStepFailed
+    | ThreadRunStepCancelled
+    | ThreadRunStepExpired
+)
+MessageStreamEvent = (
+    ThreadMessageCreated
+    | ThreadMessageInProgress
+    | ThreadMessageDelta
+    | ThreadMessageCompleted
+    | ThreadMessageIncomplete
+)
+ThreadStreamEvent = ThreadCreated
+AssistantStreamEvent = (
+    ThreadStreamEvent | RunStreamEvent | RunStepStreamEvent | MessageStreamEvent | ErrorEvent
+)
 
 #: Every event class by event name.
 EVENT_TYPES: dict[str, type[Event]] = {

@@ -136,7 +136,7 @@ class ChatSession(Model):
     ``status`` is one of :data:`ChatSessionStatus` (or a newer value, kept as is).
     """
 
-    id: str
+    id: str | None = None
     chatkit_configuration: ChatSessionChatKitConfiguration | None = one(
         ChatSessionChatKitConfiguration
     )

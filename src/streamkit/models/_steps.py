@@ -8,6 +8,7 @@ import attrs
 
 from .._model import GrowableStr, Model, Union, UnknownVariant, grow, many, one, union, union_list
 from ._common import LastError, Metadata, Usage
+from ._tools import FileSearchRankingOptions
 
 __all__ = [
     "CodeInterpreter",
@@ -193,7 +194,7 @@ class FileSearchResult(Model):
 class FileSearch(Model):
     """Ranking options and results of a file search call."""
 
-    ranking_options: dict[str, Any] | None = None
+    ranking_options: FileSearchRankingOptions | None = one(FileSearchRankingOptions)
     results: list[FileSearchResult] | None = many(FileSearchResult)
 
 
