@@ -10,6 +10,9 @@ Exactness rules, relied on by ``to_dict()``:
 
 - A field absent from the input reads as ``None`` and is remembered as absent, so
   ``to_dict()`` leaves it out again. A field present with ``null`` is kept as ``null``.
+  (Decoding does not work this out eagerly: a decoded model keeps a reference to its
+  input dict, whose keys say what was present and what was unknown. A model whose fields
+  are set afterwards, through :func:`set_field`, switches to an explicit record.)
 - Keys the model does not know are kept, in ``extra``, and written back by ``to_dict()``.
 - A discriminated value whose tag is unknown (a new content block type, say) becomes the
   union's ``Unknown...`` variant holding the raw dict.
@@ -237,24 +240,51 @@ def append_to(obj: object, slot: str, chunk: str) -> None:
 # The base classes
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class Model:
-    """Base of every typed object. Keeps unknown keys and which known keys were absent."""
+    """Base of every typed object. Keeps unknown keys and which known keys were absent.
 
+    Two models are equal when they are of the same class and ``to_dict()`` gives equal
+    dicts (unknown fields and absent fields included).
+    """
+
+    # Either an explicit record (``_extra``: unknown keys, ``_absent``: JSON names of
+    # absent known fields) or, for a decoded model, ``_absent`` is the input dict itself.
     _extra: dict[str, Any] | None = attrs.field(default=None, repr=False, alias="extra")
-    _absent: tuple[str, ...] = attrs.field(default=(), repr=False, alias="absent")
+    _absent: tuple[str, ...] | dict[str, Any] = attrs.field(default=(), repr=False, alias="absent")
 
     _codec: ClassVar[tuple[Callable[[Any], Any], Callable[[Any], Any]] | None] = None
 
     @property
     def extra(self) -> dict[str, Any]:
         """Fields the server sent that this version of streamkit does not know."""
+        raw = self._absent
+        if raw.__class__ is dict:
+            known = _known_keys(type(self))
+            return {k: v for k, v in raw.items() if k not in known}
         return self._extra or {}
 
     @property
     def absent(self) -> frozenset[str]:
         """JSON names of known fields that were not in the decoded JSON."""
-        return frozenset(self._absent)
+        raw = self._absent
+        if raw.__class__ is dict:
+            return frozenset(k for k in _known_keys(type(self)) if k not in raw)
+        return frozenset(raw)
+
+    def has(self, key: str) -> bool:
+        """Whether the known field with JSON name ``key`` is present (even as null)."""
+        raw = self._absent
+        if raw.__class__ is dict:
+            return key in raw
+        return key not in raw
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -271,6 +301,14 @@ class Model:
         """A deep copy that shares nothing mutable with this one."""
         return type(self).from_dict(self.to_dict())
 
+    def _materialize(self) -> None:
+        """Switch from the input dict to an explicit record of absent and unknown keys."""
+        raw = self._absent
+        if raw.__class__ is dict:
+            extra = self.extra
+            self._extra = extra or None
+            self._absent = tuple(k for k in _known_keys(type(self)) if k not in raw)
+
     @classmethod
     def _decoder(cls) -> Callable[[Any], Any]:
         codec = cls.__dict__.get("_codec")
@@ -286,7 +324,7 @@ class Model:
         return codec[1]
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class UnknownVariant(Model):
     """A member of a discriminated union whose tag this version does not know.
 
@@ -306,6 +344,30 @@ class UnknownVariant(Model):
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = copy_json(self.raw)
         return result
+
+
+def set_field(model: Model, name: str, value: Any) -> None:
+    """Set a plain or nested field of ``model`` and mark it present."""
+    if model._absent.__class__ is dict:
+        model._materialize()
+    setattr(model, name, value)
+    absent = model._absent
+    if name in absent:
+        model._absent = tuple(x for x in absent if x != name)
+
+
+def set_extra(model: Model, extra: dict[str, Any]) -> None:
+    """Merge unknown keys into ``model``."""
+    model._materialize()
+    model._extra = {**(model._extra or {}), **extra}
+
+
+def _known_keys(cls: type[Model]) -> frozenset[str]:
+    known = cls.__dict__.get("_known_set")
+    if known is None:
+        known = frozenset(f[1] for f in _fields(cls))
+        cls._known_set = known  # type: ignore[attr-defined]
+    return known
 
 
 # ---------------------------------------------------------------------------------------
@@ -342,107 +404,29 @@ def _generate(
         "_list_err": _list_error,
         "_known": frozenset(f[1] for f in fields),
     }
-    # Provisional codec so that a (theoretical) cycle terminates.
-    _IN_PROGRESS.add(cls)
-    try:
-        for i, (_, _, kind, arg, _) in enumerate(fields):
-            if kind in (_ONE, _MANY):
-                if arg in _IN_PROGRESS:
-                    ns[f"_d{i}"] = arg.from_dict
-                else:
-                    ns[f"_d{i}"] = arg._decoder()
-                    arg._encoder()
-            elif kind in (_UNION, _UNION_LIST):
-                ns[f"_d{i}"] = arg.decoder()
-                ns[f"_t{i}"] = arg.table()
-                ns[f"_u{i}"] = arg.unknown.from_dict
-    finally:
-        _IN_PROGRESS.discard(cls)
-
-    nfields = len(fields)
     dec = ["def decode(d):"]
     dec.append("    if d.__class__ is not _dict:")
     dec.append("        raise ShapeError('expected an object, got ' + _tn(d))")
-    dec.append("    o = _new(_cls)")
-    dec.append("    absent = ()")
-    for i, (attr, key, kind, arg, required) in enumerate(fields):
-        k = repr(key)
-        dec.append(f"    if {k} in d:")
-        if kind in (_PLAIN, _GROW):
-            dec.append(f"        o.{attr} = d[{k}]")
-        elif kind == _ONE:
-            dec.append(f"        v = d[{k}]")
-            dec.append("        if v is not None:")
-            dec.append("            try:")
-            dec.append(f"                v = _d{i}(v)")
-            dec.append("            except ShapeError as e:")
-            dec.append(f"                raise e.at({k}) from None")
-            dec.append(f"        o.{attr} = v")
-        elif kind == _UNION:
-            # The variant is picked inline (one call less per value); anything that is
-            # not an object goes through the union's own decoder (scalars, errors).
-            tag = repr(arg.tag)
-            dec.append(f"        v = d[{k}]")
-            dec.append("        if v is not None:")
-            dec.append("            try:")
-            dec.append("                if v.__class__ is _dict:")
-            dec.append(f"                    f = v.get({tag})")
-            dec.append(f"                    f = _t{i}.get(f) if f.__class__ is _str else None")
-            dec.append(f"                    v = f(v) if f is not None else _u{i}(v)")
-            dec.append("                else:")
-            dec.append(f"                    v = _d{i}(v)")
-            dec.append("            except ShapeError as e:")
-            dec.append(f"                raise e.at({k}) from None")
-            dec.append(f"        o.{attr} = v")
-        else:
-            # A loop, not a comprehension: on 3.11 a comprehension costs a call.
-            dec.append(f"        v = d[{k}]")
-            dec.append("        if v is not None:")
-            dec.append("            if v.__class__ is not _list:")
-            dec.append(
-                f"                raise ShapeError('expected an array, got ' + _tn(v)).at({k})"
-            )
-            dec.append("            items = []")
-            dec.append("            try:")
-            dec.append("                for x in v:")
-            if kind == _UNION_LIST:
-                tag = repr(arg.tag)
-                dec.append("                    if x.__class__ is _dict:")
-                dec.append(f"                        f = x.get({tag})")
-                dec.append(
-                    f"                        f = _t{i}.get(f) if f.__class__ is _str else None"
-                )
-                dec.append(
-                    f"                        items.append(f(x) if f is not None else _u{i}(x))"
-                )
-                dec.append("                    else:")
-                dec.append(f"                        items.append(_d{i}(x))")
-            else:
-                dec.append(f"                    items.append(_d{i}(x))")
-            dec.append("            except ShapeError:")
-            dec.append(f"                raise _list_err(_d{i}, v, {k}) from None")
-            dec.append("        else:")
-            dec.append("            items = None")
-            dec.append(f"        o.{attr} = items")
-        dec.append("    else:")
-        if required:
-            dec.append(f"        raise ShapeError('missing required field ' + {k!r})")
-        else:
-            dec.append(f"        o.{attr} = None")
-            dec.append(f"        absent += ({k},)")
-    dec.append("    o._absent = absent")
-    dec.append(f"    if len(d) + len(absent) != {nfields}:")
-    dec.append("        o._extra = {k: v for k, v in d.items() if k not in _known}")
-    dec.append("    else:")
-    dec.append("        o._extra = None")
+    # Mark the class in progress so that a (theoretical) cycle of nested models ends in
+    # a call to from_dict instead of endless inlining.
+    _IN_PROGRESS.add(cls)
+    try:
+        _emit_decode(cls, fields, "d", "o", "    ", ns, "", 0, dec)
+    finally:
+        _IN_PROGRESS.discard(cls)
     dec.append("    return o")
 
     enc = ["def encode(o):"]
     enc.append("    a = o._absent")
     enc.append("    d = {}")
+    enc.append("    if a.__class__ is _dict:")
+    enc.append("        raw = a")
+    enc.append("        a = ()")
+    enc.append("    else:")
+    enc.append("        raw = None")
     for attr, key, kind, _, _ in fields:
         k = repr(key)
-        enc.append(f"    if {k} not in a:")
+        enc.append(f"    if ({k} in raw) if raw is not None else ({k} not in a):")
         enc.append(f"        v = o.{attr}")
         if kind in (_ONE, _UNION):
             enc.append("        if v is not None and hasattr(v, 'to_dict'):")
@@ -460,7 +444,12 @@ def _generate(
         else:
             enc.append("        v = _copy(v)")
         enc.append(f"        d[{k}] = v")
-    enc.append("    if o._extra:")
+    enc.append("    if raw is not None:")
+    enc.append("        if len(raw) != len(d):")
+    enc.append("            for k, v in raw.items():")
+    enc.append("                if k not in _known:")
+    enc.append("                    d[k] = _copy(v)")
+    enc.append("    elif o._extra:")
     enc.append("        for k, v in o._extra.items():")
     enc.append("            d[k] = _copy(v)")
     enc.append("    return d")
@@ -470,6 +459,126 @@ def _generate(
     codec = (ns["decode"], ns["encode"])
     cls._codec = codec
     return codec
+
+
+#: How deep single nested models are inlined into their parent's decoder.
+_MAX_INLINE = 2
+
+
+def _emit_decode(
+    cls: type[Model],
+    fields: list[tuple[str, str, str, Any, bool]],
+    src: str,
+    dst: str,
+    ind: str,
+    ns: dict[str, Any],
+    tag: str,
+    depth: int,
+    out: list[str],
+) -> None:
+    """Emit code that decodes the dict in variable ``src`` into a new ``cls`` in ``dst``.
+
+    Single nested models (``one``) are inlined up to :data:`_MAX_INLINE` levels, which
+    saves a call per level on the hot path; lists and unions call their decoders.
+    """
+    ns[f"_cls{tag}"] = cls
+    v, items, x, f = f"v{depth}", f"items{depth}", f"x{depth}", f"f{depth}"
+    out.append(f"{ind}{dst} = _new(_cls{tag})")
+    for i, (attr, key, kind, arg, required) in enumerate(fields):
+        k = repr(key)
+        t = f"{tag}_{i}"
+        body = ind + "    "
+        out.append(f"{ind}if {k} in {src}:")
+        if kind in (_PLAIN, _GROW):
+            out.append(f"{body}{dst}.{attr} = {src}[{k}]")
+        elif kind == _ONE:
+            out.append(f"{body}{v} = {src}[{k}]")
+            out.append(f"{body}if {v} is not None:")
+            inner = body + "    "
+            if depth < _MAX_INLINE and arg not in _IN_PROGRESS:
+                arg._encoder()  # its own codec, for from_dict / to_dict on it
+                child = f"o{depth + 1}"
+                out.append(f"{inner}if {v}.__class__ is not _dict:")
+                out.append(
+                    f"{inner}    raise ShapeError('expected an object, got ' + _tn({v})).at({k})"
+                )
+                out.append(f"{inner}try:")
+                _IN_PROGRESS.add(arg)
+                try:
+                    _emit_decode(arg, _fields(arg), v, child, inner + "    ", ns, t, depth + 1, out)
+                finally:
+                    _IN_PROGRESS.discard(arg)
+                out.append(f"{inner}except ShapeError as e:")
+                out.append(f"{inner}    raise e.at({k}) from None")
+                out.append(f"{inner}{v} = {child}")
+            else:
+                ns[f"_d{t}"] = arg.from_dict if arg in _IN_PROGRESS else arg._decoder()
+                out.append(f"{inner}try:")
+                out.append(f"{inner}    {v} = _d{t}({v})")
+                out.append(f"{inner}except ShapeError as e:")
+                out.append(f"{inner}    raise e.at({k}) from None")
+            out.append(f"{body}{dst}.{attr} = {v}")
+        elif kind == _UNION:
+            # The variant is picked inline (one call less per value); anything that is
+            # not an object goes through the union's own decoder (scalars, errors).
+            ns[f"_d{t}"], ns[f"_t{t}"], ns[f"_u{t}"] = (
+                arg.decoder(),
+                arg.table(),
+                arg.unknown.from_dict,
+            )
+            out.append(f"{body}{v} = {src}[{k}]")
+            out.append(f"{body}if {v} is not None:")
+            out.append(f"{body}    try:")
+            out.append(f"{body}        if {v}.__class__ is _dict:")
+            out.append(f"{body}            {f} = {v}.get({arg.tag!r})")
+            out.append(f"{body}            {f} = _t{t}.get({f}) if {f}.__class__ is _str else None")
+            out.append(f"{body}            {v} = {f}({v}) if {f} is not None else _u{t}({v})")
+            out.append(f"{body}        else:")
+            out.append(f"{body}            {v} = _d{t}({v})")
+            out.append(f"{body}    except ShapeError as e:")
+            out.append(f"{body}        raise e.at({k}) from None")
+            out.append(f"{body}{dst}.{attr} = {v}")
+        else:
+            # A loop, not a comprehension: on 3.11 a comprehension costs a call.
+            if kind == _UNION_LIST:
+                ns[f"_d{t}"], ns[f"_t{t}"], ns[f"_u{t}"] = (
+                    arg.decoder(),
+                    arg.table(),
+                    arg.unknown.from_dict,
+                )
+            else:
+                ns[f"_d{t}"] = arg.from_dict if arg in _IN_PROGRESS else arg._decoder()
+            out.append(f"{body}{v} = {src}[{k}]")
+            out.append(f"{body}if {v} is not None:")
+            out.append(f"{body}    if {v}.__class__ is not _list:")
+            out.append(
+                f"{body}        raise ShapeError('expected an array, got ' + _tn({v})).at({k})"
+            )
+            out.append(f"{body}    {items} = []")
+            out.append(f"{body}    try:")
+            out.append(f"{body}        for {x} in {v}:")
+            loop = body + "            "
+            if kind == _UNION_LIST:
+                out.append(f"{loop}if {x}.__class__ is _dict:")
+                out.append(f"{loop}    {f} = {x}.get({arg.tag!r})")
+                out.append(f"{loop}    {f} = _t{t}.get({f}) if {f}.__class__ is _str else None")
+                out.append(f"{loop}    {items}.append({f}({x}) if {f} is not None else _u{t}({x}))")
+                out.append(f"{loop}else:")
+                out.append(f"{loop}    {items}.append(_d{t}({x}))")
+            else:
+                out.append(f"{loop}{items}.append(_d{t}({x}))")
+            out.append(f"{body}    except ShapeError:")
+            out.append(f"{body}        raise _list_err(_d{t}, {v}, {k}) from None")
+            out.append(f"{body}else:")
+            out.append(f"{body}    {items} = None")
+            out.append(f"{body}{dst}.{attr} = {items}")
+        out.append(f"{ind}else:")
+        if required:
+            out.append(f"{ind}    raise ShapeError('missing required field ' + {k!r})")
+        else:
+            out.append(f"{ind}    {dst}.{attr} = None")
+    out.append(f"{ind}{dst}._absent = {src}")
+    out.append(f"{ind}{dst}._extra = None")
 
 
 def _list_error(decode: Callable[[Any], Any], values: list[Any], key: str) -> ShapeError:

@@ -71,7 +71,7 @@ from ._changes import (
     UnknownReceived,
 )
 from ._errors import ProtocolError
-from ._model import Model, UnknownVariant, append_to, copy_json
+from ._model import Model, UnknownVariant, append_to, copy_json, set_extra, set_field
 from .events import (
     DoneEvent,
     ErrorEvent,
@@ -244,8 +244,7 @@ class _StepTrack:
     deltas: int = 0
 
 
-def _has(delta: Model, key: str) -> bool:
-    return key not in delta._absent
+_has = Model.has
 
 
 def _index_of(delta: Any, items: _Indexed) -> int:
@@ -455,8 +454,9 @@ class State:
         calls: list[Any] = []
         if isinstance(details, ToolCallsStepDetails):
             if details.tool_calls is None:
-                details.tool_calls = []
-            calls = details.tool_calls
+                set_field(details, "tool_calls", calls)
+            else:
+                calls = details.tool_calls
         return _StepTrack(_Indexed.of(calls))
 
     def _step_event(self, event: Event) -> list[c.Change]:
@@ -544,20 +544,22 @@ class State:
         details = data.delta.step_details
         if isinstance(details, ToolCallDeltaObject):
             if not isinstance(step.step_details, ToolCallsStepDetails):
-                step.step_details = ToolCallsStepDetails(type="tool_calls", tool_calls=[])
-                track.calls = _Indexed.of(step.step_details.tool_calls)  # type: ignore[arg-type]
+                new_details = ToolCallsStepDetails(type="tool_calls", tool_calls=[])
+                set_field(step, "step_details", new_details)
+                track.calls = _Indexed.of(new_details.tool_calls)  # type: ignore[arg-type]
             for call_delta in details.tool_calls or ():
                 self._merge_call(step, track, call_delta, event, out)
         elif isinstance(details, RunStepDeltaMessageDelta):
-            if not isinstance(step.step_details, MessageCreationStepDetails):
-                step.step_details = MessageCreationStepDetails(type="message_creation")
+            mc_details = step.step_details
+            if not isinstance(mc_details, MessageCreationStepDetails):
+                mc_details = MessageCreationStepDetails(type="message_creation")
+                set_field(step, "step_details", mc_details)
             if details.message_creation is not None:
-                if step.step_details.message_creation is None:
-                    step.step_details.message_creation = MessageCreation()
-                if _has(details.message_creation, "message_id"):
-                    step.step_details.message_creation.message_id = (
-                        details.message_creation.message_id
-                    )
+                creation = mc_details.message_creation
+                if creation is None:
+                    creation = MessageCreation(absent=("message_id",))
+                    set_field(mc_details, "message_creation", creation)
+                _set_fields(creation, details.message_creation, ("message_id",))
         out.append(StepDeltaApplied(event, step, data.delta))
         return out
 
@@ -596,14 +598,20 @@ class State:
     # -- messages
 
     def _message_track(self, message: Message) -> _MessageTrack:
+        content: list[Any] = []
         if message.content is None:
-            message.content = []
-        track = _MessageTrack(_Indexed.of(message.content))
-        for index, part in enumerate(message.content):
+            set_field(message, "content", content)
+        else:
+            content = message.content
+        track = _MessageTrack(_Indexed.of(content))
+        for index, part in enumerate(content):
             if isinstance(part, TextContentBlock) and part.text is not None:
+                annotations: list[Any] = []
                 if part.text.annotations is None:
-                    part.text.annotations = []
-                track.annotations[index] = _Indexed.of(part.text.annotations)
+                    set_field(part.text, "annotations", annotations)
+                else:
+                    annotations = part.text.annotations
+                track.annotations[index] = _Indexed.of(annotations)
         return track
 
     def _message_event(self, event: Event) -> list[c.Change]:
@@ -696,7 +704,7 @@ class State:
         self.current_message = message
         delta = data.delta
         if delta.role is not None:
-            message.role = delta.role
+            set_field(message, "role", delta.role)
         parts = track.parts
         for part_delta in delta.content or ():
             index = getattr(part_delta, "index", None)
@@ -786,18 +794,13 @@ def _new_part(delta: Any) -> Any:
     return type(delta)(type=delta.type, raw={})
 
 
-def _set(target: Model, name: str, value: Any) -> None:
-    """Set a field, marking it present (snapshots start with unsent fields absent)."""
-    setattr(target, name, value)
-    if name in target._absent:
-        target._absent = tuple(x for x in target._absent if x != name)
+_set = set_field
 
 
 def _set_fields(target: Model, delta: Model, names: tuple[str, ...]) -> None:
     """Replace each named field of ``target`` whose key the delta has."""
-    absent = delta._absent
     for name in names:
-        if name not in absent:
+        if delta.has(name):
             _set(target, name, getattr(delta, name))
 
 
@@ -922,8 +925,9 @@ def _merge_call_fields(call: Any, delta: Any, track: _StepTrack, index: int) -> 
         chunk = fn.arguments
         if chunk:
             append_to(target, "_arguments", chunk)
-        if fn._extra:
-            target._extra = {**(target._extra or {}), **copy_json(fn._extra)}
+        extra = fn.extra
+        if extra:
+            set_extra(target, copy_json(extra))
     elif isinstance(delta, CodeInterpreterToolCallDelta):
         ci: CodeInterpreterDelta | None = delta.code_interpreter
         if ci is None:
@@ -936,7 +940,7 @@ def _merge_call_fields(call: Any, delta: Any, track: _StepTrack, index: int) -> 
             outputs = track.outputs.get(index)
             if outputs is None:
                 if target.outputs is None:
-                    target.outputs = []
+                    set_field(target, "outputs", [])
                 outputs = track.outputs[index] = _Indexed.of(target.outputs)
             for out_delta in ci.outputs:
                 _merge_output(outputs, out_delta)
@@ -944,7 +948,7 @@ def _merge_call_fields(call: Any, delta: Any, track: _StepTrack, index: int) -> 
         merged = call.file_search.to_dict() if call.file_search is not None else {}
         if isinstance(delta.file_search, dict):
             merged.update(copy_json(delta.file_search))
-        call.file_search = FileSearch.from_dict(merged)
+        set_field(call, "file_search", FileSearch.from_dict(merged))
 
 
 def _is_empty(value: Any) -> bool:

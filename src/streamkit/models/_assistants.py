@@ -14,7 +14,7 @@ from ._tools import RESPONSE_FORMAT, TOOL, AssistantTool
 __all__ = ["Assistant", "AssistantDeleted"]
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class Assistant(Model):
     """An assistant that can call the model and use tools (``object``: ``assistant``).
 
@@ -36,7 +36,7 @@ class Assistant(Model):
     response_format: Any = union(RESPONSE_FORMAT)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class AssistantDeleted(Model):
     """The answer to deleting an assistant (``object``: ``assistant.deleted``)."""
 

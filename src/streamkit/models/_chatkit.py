@@ -67,14 +67,14 @@ ChatSessionStatus = Literal["active", "expired", "cancelled"]
 # --- workflow -----------------------------------------------------------------------
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitWorkflowTracing(Model):
     """Tracing settings applied to a workflow: ``enabled``."""
 
     enabled: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitWorkflow(Model):
     """The workflow behind a session: ``id``, ``version``, state variables, tracing."""
 
@@ -87,14 +87,14 @@ class ChatKitWorkflow(Model):
 # --- sessions -----------------------------------------------------------------------
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionAutomaticThreadTitling(Model):
     """Whether threads get titles generated automatically."""
 
     enabled: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionFileUpload(Model):
     """Upload permissions and limits of a session (sizes in megabytes)."""
 
@@ -103,7 +103,7 @@ class ChatSessionFileUpload(Model):
     max_files: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionHistory(Model):
     """History retention of a session; ``recent_threads`` is null when all is kept."""
 
@@ -111,7 +111,7 @@ class ChatSessionHistory(Model):
     recent_threads: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionChatKitConfiguration(Model):
     """The resolved ChatKit features of a session."""
 
@@ -122,14 +122,14 @@ class ChatSessionChatKitConfiguration(Model):
     history: ChatSessionHistory | None = one(ChatSessionHistory)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionRateLimits(Model):
     """The resolved per-minute request limit of a session."""
 
     max_requests_per_1_minute: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSession(Model):
     """A ChatKit session and its resolved configuration (``object``: ``chatkit.session``).
 
@@ -153,14 +153,14 @@ class ChatSession(Model):
 # --- session parameters (request bodies) --------------------------------------------
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionChatKitConfigurationParamAutomaticThreadTitling(Model):
     """Requested automatic thread titling: ``enabled`` (default true)."""
 
     enabled: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionChatKitConfigurationParamFileUpload(Model):
     """Requested upload settings (default: disabled, 10 files, 512 MB)."""
 
@@ -169,7 +169,7 @@ class ChatSessionChatKitConfigurationParamFileUpload(Model):
     max_files: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionChatKitConfigurationParamHistory(Model):
     """Requested history retention (default: enabled, unlimited ``recent_threads``)."""
 
@@ -177,7 +177,7 @@ class ChatSessionChatKitConfigurationParamHistory(Model):
     recent_threads: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionChatKitConfigurationParam(Model):
     """Per-session overrides of ChatKit features, as sent when creating a session."""
 
@@ -192,7 +192,7 @@ class ChatSessionChatKitConfigurationParam(Model):
     )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionExpiresAfterParam(Model):
     """When a session expires: ``seconds`` after ``anchor`` (``created_at``)."""
 
@@ -200,21 +200,21 @@ class ChatSessionExpiresAfterParam(Model):
     seconds: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionRateLimitsParam(Model):
     """Requested per-minute request limit (default 10)."""
 
     max_requests_per_1_minute: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionWorkflowParamTracing(Model):
     """Requested tracing of the workflow: ``enabled`` (default true)."""
 
     enabled: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatSessionWorkflowParam(Model):
     """The workflow a new session runs, with optional version, state and tracing."""
 
@@ -227,14 +227,14 @@ class ChatSessionWorkflowParam(Model):
 # --- threads ------------------------------------------------------------------------
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadStatusActive(Model):
     """The thread is active."""
 
     type: str = "active"
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadStatusLocked(Model):
     """The thread is locked and accepts no new input; ``reason`` may say why."""
 
@@ -242,7 +242,7 @@ class ChatKitThreadStatusLocked(Model):
     reason: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadStatusClosed(Model):
     """The thread was closed; ``reason`` may say why."""
 
@@ -250,7 +250,7 @@ class ChatKitThreadStatusClosed(Model):
     reason: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class UnknownChatKitThreadStatus(UnknownVariant):
     """A thread status of a type this version does not know; ``raw`` keeps it whole."""
 
@@ -272,7 +272,7 @@ THREAD_STATUS = Union(
 )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThread(Model):
     """A ChatKit thread and its status (``object``: ``chatkit.thread``)."""
 
@@ -284,7 +284,7 @@ class ChatKitThread(Model):
     user: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadDeleted(Model):
     """The answer to deleting a ChatKit thread (``object``: ``chatkit.thread.deleted``)."""
 
@@ -293,7 +293,7 @@ class ChatKitThreadDeleted(Model):
     object: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadList(Model):
     """A page of ChatKit threads (``object``: ``list``)."""
 
@@ -307,7 +307,7 @@ class ChatKitThreadList(Model):
 # --- thread item parts --------------------------------------------------------------
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitAttachment(Model):
     """An attachment of a thread item (``type``: ``image`` or ``file``)."""
 
@@ -318,7 +318,7 @@ class ChatKitAttachment(Model):
     type: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitResponseOutputTextAnnotationFileSource(Model):
     """The uploaded file an annotation references."""
 
@@ -326,7 +326,7 @@ class ChatKitResponseOutputTextAnnotationFileSource(Model):
     type: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitResponseOutputTextAnnotationFile(Model):
     """An annotation that references an uploaded file."""
 
@@ -336,7 +336,7 @@ class ChatKitResponseOutputTextAnnotationFile(Model):
     )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitResponseOutputTextAnnotationURLSource(Model):
     """The URL an annotation references."""
 
@@ -344,7 +344,7 @@ class ChatKitResponseOutputTextAnnotationURLSource(Model):
     url: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitResponseOutputTextAnnotationURL(Model):
     """An annotation that references a URL."""
 
@@ -354,7 +354,7 @@ class ChatKitResponseOutputTextAnnotationURL(Model):
     )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class UnknownChatKitAnnotation(UnknownVariant):
     """A ChatKit annotation of a type this version does not know."""
 
@@ -374,7 +374,7 @@ CHATKIT_ANNOTATION = Union(
 )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitResponseOutputText(Model):
     """A segment of an assistant's answer: ``text`` and its ``annotations``."""
 
@@ -383,7 +383,7 @@ class ChatKitResponseOutputText(Model):
     annotations: list[ChatKitResponseOutputTextAnnotation] | None = union_list(CHATKIT_ANNOTATION)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadUserMessageItemContentInputText(Model):
     """Text a user contributed."""
 
@@ -391,7 +391,7 @@ class ChatKitThreadUserMessageItemContentInputText(Model):
     text: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadUserMessageItemContentQuotedText(Model):
     """A snippet the user quoted."""
 
@@ -399,7 +399,7 @@ class ChatKitThreadUserMessageItemContentQuotedText(Model):
     text: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class UnknownChatKitUserMessageContent(UnknownVariant):
     """User message content of a type this version does not know."""
 
@@ -419,14 +419,14 @@ USER_MESSAGE_CONTENT = Union(
 )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadUserMessageItemInferenceOptionsToolChoice(Model):
     """The tool a user message asks for: its ``id``."""
 
     id: str
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadUserMessageItemInferenceOptions(Model):
     """Inference overrides of a user message: ``model`` and ``tool_choice``."""
 
@@ -436,7 +436,7 @@ class ChatKitThreadUserMessageItemInferenceOptions(Model):
     )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitTaskGroupTask(Model):
     """One task of a task group (``type``: ``custom`` or ``thought``)."""
 
@@ -448,7 +448,7 @@ class ChatKitTaskGroupTask(Model):
 # --- thread items -------------------------------------------------------------------
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadUserMessageItem(Model):
     """A message a user wrote, with attachments and inference overrides."""
 
@@ -464,7 +464,7 @@ class ChatKitThreadUserMessageItem(Model):
     )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadAssistantMessageItem(Model):
     """A message the assistant wrote: its ``content`` segments."""
 
@@ -476,7 +476,7 @@ class ChatKitThreadAssistantMessageItem(Model):
     content: list[ChatKitResponseOutputText] | None = many(ChatKitResponseOutputText)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitWidgetItem(Model):
     """A thread item that renders a widget; ``widget`` is the serialized payload."""
 
@@ -488,7 +488,7 @@ class ChatKitWidgetItem(Model):
     widget: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitClientToolCall(Model):
     """A client-side tool call the assistant made: JSON ``arguments`` and ``output``."""
 
@@ -504,7 +504,7 @@ class ChatKitClientToolCall(Model):
     status: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitTask(Model):
     """A task the workflow reports (``task_type``: ``custom`` or ``thought``)."""
 
@@ -518,7 +518,7 @@ class ChatKitTask(Model):
     task_type: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitTaskGroup(Model):
     """Workflow tasks grouped together in a thread."""
 
@@ -530,7 +530,7 @@ class ChatKitTaskGroup(Model):
     tasks: list[ChatKitTaskGroupTask] | None = many(ChatKitTaskGroupTask)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class UnknownChatKitThreadItem(UnknownVariant):
     """A thread item of a type this version does not know; ``raw`` keeps it whole."""
 
@@ -558,7 +558,7 @@ THREAD_ITEM = Union(
 )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ChatKitThreadItemList(Model):
     """A page of thread items (``object``: ``list``)."""
 

@@ -14,7 +14,7 @@ __all__ = ["IncompleteDetails", "LastError", "Metadata", "Usage"]
 Metadata = dict[str, Any]
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class Usage(Model):
     """Token usage of a run or a run step (null while it is in progress)."""
 
@@ -23,7 +23,7 @@ class Usage(Model):
     total_tokens: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class LastError(Model):
     """The last error of a run or run step: ``code`` and ``message``."""
 
@@ -31,7 +31,7 @@ class LastError(Model):
     message: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class IncompleteDetails(Model):
     """Why a run or message ended incomplete."""
 

@@ -9,7 +9,7 @@ from .._model import Model
 __all__ = ["ErrorObject"]
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ErrorObject(Model):
     """An API error: ``message``, ``type``, ``code`` and ``param``."""
 

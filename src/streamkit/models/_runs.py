@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class RequiredActionFunctionToolCall(Model):
     """A function call the run waits for: ``id``, ``function.name``, ``function.arguments``."""
 
@@ -29,14 +29,14 @@ class RequiredActionFunctionToolCall(Model):
     function: FunctionToolCallFunction | None = one(FunctionToolCallFunction)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class RequiredActionSubmitToolOutputs(Model):
     """The tool calls whose outputs the run needs."""
 
     tool_calls: list[RequiredActionFunctionToolCall] | None = many(RequiredActionFunctionToolCall)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class RequiredAction(Model):
     """What a run in ``requires_action`` waits for."""
 
@@ -46,7 +46,7 @@ class RequiredAction(Model):
     )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class TruncationStrategy(Model):
     """How the thread is truncated before the run."""
 
@@ -54,7 +54,7 @@ class TruncationStrategy(Model):
     last_messages: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class Run(Model):
     """An execution of an assistant on a thread (``object``: ``thread.run``)."""
 

@@ -50,7 +50,7 @@ __all__ = [
 # --- code interpreter ---------------------------------------------------------------
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterToolCallLogs(Model):
     """Text output (logs) of a code interpreter call."""
 
@@ -60,14 +60,14 @@ class CodeInterpreterToolCallLogs(Model):
     logs = GrowableStr("_logs")
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterImage(Model):
     """The file of an image produced by code interpreter."""
 
     file_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterToolCallImage(Model):
     """An image output of a code interpreter call."""
 
@@ -75,7 +75,7 @@ class CodeInterpreterToolCallImage(Model):
     image: CodeInterpreterImage | None = one(CodeInterpreterImage)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class UnknownCodeInterpreterOutput(UnknownVariant):
     """A code interpreter output of a type this version does not know."""
 
@@ -87,7 +87,7 @@ CODE_OUTPUT = Union(
 )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreter(Model):
     """Input code and outputs of a code interpreter call."""
 
@@ -104,7 +104,7 @@ class CodeInterpreter(Model):
     input = GrowableStr("_input")
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterToolCall(Model):
     """A code interpreter call in a tool_calls step."""
 
@@ -113,7 +113,7 @@ class CodeInterpreterToolCall(Model):
     code_interpreter: CodeInterpreter | None = one(CodeInterpreter)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterLogs(Model):
     """A piece of logs output at ``index``, streamed in a code interpreter delta."""
 
@@ -124,14 +124,14 @@ class CodeInterpreterLogs(Model):
     logs = GrowableStr("_logs")
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterOutputImageImage(Model):
     """The file of a streamed image output."""
 
     file_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterOutputImage(Model):
     """An image output at ``index``, streamed in a code interpreter delta."""
 
@@ -147,7 +147,7 @@ CODE_OUTPUT_DELTA = Union(
 )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterDelta(Model):
     """A piece of input code and outputs by index."""
 
@@ -159,7 +159,7 @@ class CodeInterpreterDelta(Model):
     input = GrowableStr("_input")
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterToolCallDelta(Model):
     """A delta for the code interpreter call at ``index``."""
 
@@ -172,7 +172,7 @@ class CodeInterpreterToolCallDelta(Model):
 # --- file search --------------------------------------------------------------------
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FileSearchResultContent(Model):
     """Content of a file search result (only with the ``include`` option)."""
 
@@ -180,7 +180,7 @@ class FileSearchResultContent(Model):
     type: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FileSearchResult(Model):
     """One file search result."""
 
@@ -190,7 +190,7 @@ class FileSearchResult(Model):
     content: list[FileSearchResultContent] | None = many(FileSearchResultContent)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FileSearch(Model):
     """Ranking options and results of a file search call."""
 
@@ -198,7 +198,7 @@ class FileSearch(Model):
     results: list[FileSearchResult] | None = many(FileSearchResult)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FileSearchToolCall(Model):
     """A file search call in a tool_calls step."""
 
@@ -207,7 +207,7 @@ class FileSearchToolCall(Model):
     file_search: FileSearch | None = one(FileSearch)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FileSearchToolCallDelta(Model):
     """A delta for the file search call at ``index`` (``file_search`` is free-form)."""
 
@@ -220,7 +220,7 @@ class FileSearchToolCallDelta(Model):
 # --- function -----------------------------------------------------------------------
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FunctionToolCallFunction(Model):
     """Name, JSON arguments and (once submitted) output of a function call."""
 
@@ -231,7 +231,7 @@ class FunctionToolCallFunction(Model):
     arguments = GrowableStr("_arguments")
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FunctionToolCall(Model):
     """A function call in a tool_calls step."""
 
@@ -240,7 +240,7 @@ class FunctionToolCall(Model):
     function: FunctionToolCallFunction | None = one(FunctionToolCallFunction)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FunctionToolCallDelta(Model):
     """A delta for the function call at ``index``."""
 
@@ -250,7 +250,7 @@ class FunctionToolCallDelta(Model):
     function: FunctionToolCallFunction | None = one(FunctionToolCallFunction)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class UnknownToolCall(UnknownVariant):
     """A tool call of a type this version does not know; ``raw`` keeps it whole."""
 
@@ -282,14 +282,14 @@ TOOL_CALL_DELTA = Union(
 # --- step details -------------------------------------------------------------------
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class MessageCreation(Model):
     """The message a message_creation step created."""
 
     message_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class MessageCreationStepDetails(Model):
     """Details of a message_creation step."""
 
@@ -297,7 +297,7 @@ class MessageCreationStepDetails(Model):
     message_creation: MessageCreation | None = one(MessageCreation)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ToolCallsStepDetails(Model):
     """Details of a tool_calls step: the calls, in order."""
 
@@ -305,7 +305,7 @@ class ToolCallsStepDetails(Model):
     tool_calls: list[ToolCall] | None = union_list(TOOL_CALL)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class UnknownStepDetails(UnknownVariant):
     """Step details of a type this version does not know."""
 
@@ -318,7 +318,7 @@ STEP_DETAILS = Union(
 )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class RunStepDeltaMessageDelta(Model):
     """A delta of a message_creation step."""
 
@@ -326,7 +326,7 @@ class RunStepDeltaMessageDelta(Model):
     message_creation: MessageCreation | None = one(MessageCreation)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ToolCallDeltaObject(Model):
     """A delta of a tool_calls step: tool call deltas by index."""
 
@@ -342,7 +342,7 @@ STEP_DETAILS_DELTA = Union(
 )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class RunStep(Model):
     """A step of a run (``object``: ``thread.run.step``)."""
 
@@ -364,14 +364,14 @@ class RunStep(Model):
     metadata: Metadata | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class RunStepDelta(Model):
     """The fields of a run step that changed."""
 
     step_details: StepDetailsDelta | None = union(STEP_DETAILS_DELTA)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class RunStepDeltaEvent(Model):
     """The payload of ``thread.run.step.delta``: the step ``id`` and its ``delta``."""
 

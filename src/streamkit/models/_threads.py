@@ -16,21 +16,21 @@ __all__ = [
 ]
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ToolResourcesCodeInterpreter(Model):
     """Files available to code_interpreter."""
 
     file_ids: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ToolResourcesFileSearch(Model):
     """Vector stores available to file_search."""
 
     vector_store_ids: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ToolResources(Model):
     """Resources made available to the tools of a thread or assistant."""
 
@@ -38,7 +38,7 @@ class ToolResources(Model):
     file_search: ToolResourcesFileSearch | None = one(ToolResourcesFileSearch)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class Thread(Model):
     """A conversation session (``object``: ``thread``)."""
 
@@ -49,7 +49,7 @@ class Thread(Model):
     tool_resources: ToolResources | None = one(ToolResources)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ThreadDeleted(Model):
     """The answer to deleting a thread."""
 

@@ -28,14 +28,14 @@ __all__ = [
 ]
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterTool(Model):
     """The code_interpreter tool."""
 
     type: str = "code_interpreter"
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FileSearchRankingOptions(Model):
     """How file search ranks results: ``ranker`` and ``score_threshold``."""
 
@@ -43,7 +43,7 @@ class FileSearchRankingOptions(Model):
     score_threshold: float | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FileSearchToolSettings(Model):
     """Settings of the file_search tool."""
 
@@ -51,7 +51,7 @@ class FileSearchToolSettings(Model):
     ranking_options: FileSearchRankingOptions | None = one(FileSearchRankingOptions)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FileSearchTool(Model):
     """The file_search tool."""
 
@@ -59,7 +59,7 @@ class FileSearchTool(Model):
     file_search: FileSearchToolSettings | None = one(FileSearchToolSettings)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FunctionDefinition(Model):
     """A function the model may call: name, description, JSON Schema parameters."""
 
@@ -69,7 +69,7 @@ class FunctionDefinition(Model):
     strict: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class FunctionTool(Model):
     """A function tool."""
 
@@ -77,7 +77,7 @@ class FunctionTool(Model):
     function: FunctionDefinition | None = one(FunctionDefinition)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class UnknownTool(UnknownVariant):
     """A tool of a type this version does not know; ``raw`` keeps it whole."""
 
@@ -94,14 +94,14 @@ TOOL = Union(
 )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class AssistantToolChoiceFunction(Model):
     """The function the model must call."""
 
     name: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class AssistantToolChoice(Model):
     """A specific tool the model must use."""
 
@@ -109,7 +109,7 @@ class AssistantToolChoice(Model):
     function: AssistantToolChoiceFunction | None = one(AssistantToolChoiceFunction)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class UnknownToolChoice(UnknownVariant):
     """A tool choice object of a shape this version does not know."""
 
@@ -127,21 +127,21 @@ TOOL_CHOICE = Union(
 )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ResponseFormatText(Model):
     """Plain text output."""
 
     type: str = "text"
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ResponseFormatJSONObject(Model):
     """JSON mode."""
 
     type: str = "json_object"
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ResponseFormatJSONSchemaSpec(Model):
     """A JSON Schema for structured outputs."""
 
@@ -151,7 +151,7 @@ class ResponseFormatJSONSchemaSpec(Model):
     strict: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class ResponseFormatJSONSchema(Model):
     """Structured outputs with a JSON Schema."""
 
@@ -159,7 +159,7 @@ class ResponseFormatJSONSchema(Model):
     json_schema: ResponseFormatJSONSchemaSpec | None = one(ResponseFormatJSONSchemaSpec)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, eq=False)
 class UnknownResponseFormat(UnknownVariant):
     """A response format of a type this version does not know."""
 
