@@ -1,0 +1,397 @@
+"""Event handlers: callbacks with the names and arguments of openai-python's helpers.
+
+:class:`EventHandler` (and its async twin :class:`AsyncEventHandler`) has every hook of
+openai-python's ``AssistantEventHandler``, plus hooks for runs, refusals, image URLs,
+server errors, unknown events and problems. Subclass it and override what you need; the
+base methods do nothing.
+
+Dispatch is a table from :mod:`Change <streamkit._changes>` type to hook (see
+:func:`dispatch_table`), so every hook fires exactly when the fold says, exactly once:
+``on_event`` is the only hook that sees raw events, before they are folded. Hooks a
+subclass does not override are never called, which keeps the per-event cost down to the
+hooks in use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Protocol
+
+from . import _changes as c
+from .models import (
+    ImageFileContentBlock,
+    ImageURLContentBlock,
+    RefusalContentBlock,
+    RefusalDeltaBlock,
+    TextContentBlock,
+    TextDeltaBlock,
+)
+
+if TYPE_CHECKING:
+    from .events import Event
+    from .models import (
+        ErrorObject,
+        ImageFile,
+        ImageURL,
+        Message,
+        MessageDelta,
+        RequiredActionFunctionToolCall,
+        Run,
+        RunStep,
+        RunStepDelta,
+        Text,
+        TextDelta,
+        ToolCall,
+        ToolCallDelta,
+    )
+
+__all__ = ["AsyncEventHandler", "EventHandler", "dispatch_table"]
+
+
+class _Live(Protocol):
+    """What a handler reads its ``current_*`` properties from (the stream it is bound to)."""
+
+    @property
+    def current_event(self) -> Event | None: ...
+    @property
+    def current_run(self) -> Run | None: ...
+    @property
+    def current_message_snapshot(self) -> Message | None: ...
+    @property
+    def current_run_step_snapshot(self) -> RunStep | None: ...
+
+
+class _HandlerBase:
+    """The ``current_*`` properties, read from the stream the handler is bound to."""
+
+    _streamkit_stream: _Live | None = None
+
+    @property
+    def current_event(self) -> Event | None:
+        """The event being handled (inside a callback), else the last one handled."""
+        live = self._streamkit_stream
+        return live.current_event if live is not None else None
+
+    @property
+    def current_run(self) -> Run | None:
+        """The snapshot of the run the last run event was about."""
+        live = self._streamkit_stream
+        return live.current_run if live is not None else None
+
+    @property
+    def current_message_snapshot(self) -> Message | None:
+        """The snapshot of the message the last message event was about."""
+        live = self._streamkit_stream
+        return live.current_message_snapshot if live is not None else None
+
+    @property
+    def current_run_step_snapshot(self) -> RunStep | None:
+        """The snapshot of the run step the last step event was about."""
+        live = self._streamkit_stream
+        return live.current_run_step_snapshot if live is not None else None
+
+
+class EventHandler(_HandlerBase):
+    """Callbacks for :func:`streamkit.stream`; override the ones you need.
+
+    Snapshots passed to callbacks are live objects, updated in place as the stream goes
+    on: read them in the callback, ``.clone()`` them to keep them. See ``docs/handlers.md``
+    for the order in which callbacks fire.
+    """
+
+    def on_event(self, event: Event) -> None:
+        """Every decoded event, before it is folded into the snapshots."""
+
+    def on_end(self) -> None:
+        """The stream ended: read to the end, failed, or closed early. Fires once."""
+
+    def on_exception(self, exception: Exception) -> None:
+        """An exception while streaming (source, parser, decoding, fold, or a callback)."""
+
+    def on_timeout(self) -> None:
+        """The source timed out (before ``on_exception`` with the timeout error)."""
+
+    def on_run_created(self, run: Run) -> None:
+        """A run was seen for the first time."""
+
+    def on_run_status(self, run: Run, previous: str | None) -> None:
+        """A run's status changed (``previous`` is None when the run is first seen)."""
+
+    def on_requires_action(
+        self, run: Run, tool_calls: list[RequiredActionFunctionToolCall]
+    ) -> None:
+        """The run waits for the outputs of ``tool_calls`` (submit them to continue)."""
+
+    def on_run_done(self, run: Run) -> None:
+        """The run reached a terminal status (completed, incomplete, failed, ...)."""
+
+    def on_run_step_created(self, run_step: RunStep) -> None:
+        """A run step was created."""
+
+    def on_run_step_delta(self, delta: RunStepDelta, snapshot: RunStep) -> None:
+        """A step delta (as sent) and the step's snapshot with the delta merged."""
+
+    def on_run_step_done(self, run_step: RunStep) -> None:
+        """A run step reached a terminal status."""
+
+    def on_tool_call_created(self, tool_call: ToolCall) -> None:
+        """A tool call appeared in a step."""
+
+    def on_tool_call_delta(self, delta: ToolCallDelta, snapshot: ToolCall) -> None:
+        """A tool call delta (as sent) and the call's snapshot with the delta merged."""
+
+    def on_tool_call_done(self, tool_call: ToolCall) -> None:
+        """A tool call is complete: its step ended, or its run requires action."""
+
+    def on_message_created(self, message: Message) -> None:
+        """A message was created."""
+
+    def on_message_delta(self, delta: MessageDelta, snapshot: Message) -> None:
+        """A message delta (as sent) and the message's snapshot with the delta merged."""
+
+    def on_message_done(self, message: Message) -> None:
+        """A message completed or ended incomplete."""
+
+    def on_text_created(self, text: Text) -> None:
+        """A text content part appeared (already holding its first delta)."""
+
+    def on_text_delta(self, delta: TextDelta, snapshot: Text) -> None:
+        """A text delta (``delta.value``) and the text so far (``snapshot.value``)."""
+
+    def on_text_done(self, text: Text) -> None:
+        """A text content part is complete (its message completed or ended)."""
+
+    def on_refusal_delta(self, delta: RefusalDeltaBlock, snapshot: RefusalContentBlock) -> None:
+        """A refusal delta (``delta.refusal``) and the refusal so far (``snapshot.refusal``)."""
+
+    def on_refusal_done(self, refusal: RefusalContentBlock) -> None:
+        """A refusal content part is complete (``refusal.refusal`` is its text)."""
+
+    def on_image_file_done(self, image_file: ImageFile) -> None:
+        """An image_file content part is complete."""
+
+    def on_image_url_done(self, image_url: ImageURL) -> None:
+        """An image_url content part is complete."""
+
+    def on_error_event(self, error: ErrorObject) -> None:
+        """The server sent an ``error`` event."""
+
+    def on_unknown_event(self, event: Event) -> None:
+        """An event this version of streamkit does not know (kept whole)."""
+
+    def on_problem(self, problem: c.Problem) -> None:
+        """A problem recorded instead of raised (lenient fold, tolerant decoding, truncation)."""
+
+
+class AsyncEventHandler(_HandlerBase):
+    """Async callbacks for :func:`streamkit.astream`: the hooks of :class:`EventHandler`,
+    as coroutines. A callback may ``await``; the stream waits for it (backpressure)."""
+
+    async def on_event(self, event: Event) -> None:
+        """Every decoded event, before it is folded into the snapshots."""
+
+    async def on_end(self) -> None:
+        """The stream ended: read to the end, failed, or closed early. Fires once."""
+
+    async def on_exception(self, exception: Exception) -> None:
+        """An exception while streaming (source, parser, decoding, fold, or a callback)."""
+
+    async def on_timeout(self) -> None:
+        """The source timed out (before ``on_exception`` with the timeout error)."""
+
+    async def on_run_created(self, run: Run) -> None:
+        """A run was seen for the first time."""
+
+    async def on_run_status(self, run: Run, previous: str | None) -> None:
+        """A run's status changed (``previous`` is None when the run is first seen)."""
+
+    async def on_requires_action(
+        self, run: Run, tool_calls: list[RequiredActionFunctionToolCall]
+    ) -> None:
+        """The run waits for the outputs of ``tool_calls`` (submit them to continue)."""
+
+    async def on_run_done(self, run: Run) -> None:
+        """The run reached a terminal status (completed, incomplete, failed, ...)."""
+
+    async def on_run_step_created(self, run_step: RunStep) -> None:
+        """A run step was created."""
+
+    async def on_run_step_delta(self, delta: RunStepDelta, snapshot: RunStep) -> None:
+        """A step delta (as sent) and the step's snapshot with the delta merged."""
+
+    async def on_run_step_done(self, run_step: RunStep) -> None:
+        """A run step reached a terminal status."""
+
+    async def on_tool_call_created(self, tool_call: ToolCall) -> None:
+        """A tool call appeared in a step."""
+
+    async def on_tool_call_delta(self, delta: ToolCallDelta, snapshot: ToolCall) -> None:
+        """A tool call delta (as sent) and the call's snapshot with the delta merged."""
+
+    async def on_tool_call_done(self, tool_call: ToolCall) -> None:
+        """A tool call is complete: its step ended, or its run requires action."""
+
+    async def on_message_created(self, message: Message) -> None:
+        """A message was created."""
+
+    async def on_message_delta(self, delta: MessageDelta, snapshot: Message) -> None:
+        """A message delta (as sent) and the message's snapshot with the delta merged."""
+
+    async def on_message_done(self, message: Message) -> None:
+        """A message completed or ended incomplete."""
+
+    async def on_text_created(self, text: Text) -> None:
+        """A text content part appeared (already holding its first delta)."""
+
+    async def on_text_delta(self, delta: TextDelta, snapshot: Text) -> None:
+        """A text delta (``delta.value``) and the text so far (``snapshot.value``)."""
+
+    async def on_text_done(self, text: Text) -> None:
+        """A text content part is complete (its message completed or ended)."""
+
+    async def on_refusal_delta(
+        self, delta: RefusalDeltaBlock, snapshot: RefusalContentBlock
+    ) -> None:
+        """A refusal delta (``delta.refusal``) and the refusal so far (``snapshot.refusal``)."""
+
+    async def on_refusal_done(self, refusal: RefusalContentBlock) -> None:
+        """A refusal content part is complete (``refusal.refusal`` is its text)."""
+
+    async def on_image_file_done(self, image_file: ImageFile) -> None:
+        """An image_file content part is complete."""
+
+    async def on_image_url_done(self, image_url: ImageURL) -> None:
+        """An image_url content part is complete."""
+
+    async def on_error_event(self, error: ErrorObject) -> None:
+        """The server sent an ``error`` event."""
+
+    async def on_unknown_event(self, event: Event) -> None:
+        """An event this version of streamkit does not know (kept whole)."""
+
+    async def on_problem(self, problem: c.Problem) -> None:
+        """A problem recorded instead of raised (lenient fold, tolerant decoding, truncation)."""
+
+
+#: A table entry: calls the hook(s) for one change; returns what the hook returned (a
+#: coroutine for an async handler, which the stream awaits).
+Dispatch = Callable[[Any], Any]
+
+
+def _hook(handler: object, base: type, name: str) -> Callable[..., Any] | None:
+    """The bound hook ``name``, or None when the handler's class does not override it."""
+    if getattr(type(handler), name) is getattr(base, name):
+        return None
+    return getattr(handler, name)  # type: ignore[no-any-return]
+
+
+def _one(hook: Callable[..., Any], attr: str) -> Dispatch:
+    get = attrgetter(attr)
+    return lambda change: hook(get(change))
+
+
+def _part_created(text: Callable[..., Any]) -> Dispatch:
+    def dispatch(change: c.ContentPartCreated) -> Any:
+        part = change.part
+        if part.__class__ is TextContentBlock:
+            return text(part.text)
+        return None
+
+    return dispatch
+
+
+def _part_delta(text: Callable[..., Any] | None, refusal: Callable[..., Any] | None) -> Dispatch:
+    def dispatch(change: c.ContentPartDelta) -> Any:
+        delta = change.delta
+        cls = delta.__class__
+        if cls is TextDeltaBlock:
+            if text is not None and delta.text is not None:  # type: ignore[union-attr]
+                return text(delta.text, change.part.text)  # type: ignore[union-attr]
+        elif cls is RefusalDeltaBlock and refusal is not None:
+            return refusal(delta, change.part)
+        return None
+
+    return dispatch
+
+
+def _part_done(hooks: dict[type, Callable[..., Any]]) -> Dispatch:
+    def dispatch(change: c.ContentPartDone) -> Any:
+        part = change.part
+        cls = part.__class__
+        hook = hooks.get(cls)
+        if hook is None:
+            return None
+        if cls is TextContentBlock:
+            return hook(part.text)  # type: ignore[union-attr]
+        if cls is ImageFileContentBlock:
+            return hook(part.image_file)  # type: ignore[union-attr]
+        if cls is ImageURLContentBlock:
+            return hook(part.image_url)  # type: ignore[union-attr]
+        return hook(part)
+
+    return dispatch
+
+
+def dispatch_table(handler: EventHandler | AsyncEventHandler) -> dict[type, Dispatch]:
+    """Change type -> the function calling ``handler``'s hooks for it (overridden hooks only).
+
+    The one place that maps Changes to callbacks. ``on_event``, ``on_end``,
+    ``on_exception`` and ``on_timeout`` are not in it: the stream calls them itself.
+    """
+    base: type = EventHandler if isinstance(handler, EventHandler) else AsyncEventHandler
+
+    def hook(name: str) -> Callable[..., Any] | None:
+        return _hook(handler, base, name)
+
+    table: dict[type, Dispatch] = {}
+    simple: list[tuple[type, str, str]] = [
+        (c.RunCreated, "on_run_created", "run"),
+        (c.RunFinished, "on_run_done", "run"),
+        (c.StepCreated, "on_run_step_created", "step"),
+        (c.StepDone, "on_run_step_done", "step"),
+        (c.ToolCallCreated, "on_tool_call_created", "tool_call"),
+        (c.ToolCallDone, "on_tool_call_done", "tool_call"),
+        (c.MessageCreated, "on_message_created", "message"),
+        (c.MessageDone, "on_message_done", "message"),
+        (c.ErrorReceived, "on_error_event", "error"),
+        (c.UnknownReceived, "on_unknown_event", "event"),
+    ]
+    for change_type, name, attr in simple:
+        if (h := hook(name)) is not None:
+            table[change_type] = _one(h, attr)
+    if (h := hook("on_problem")) is not None:
+        table[c.Problem] = h
+    if (h := hook("on_run_status")) is not None:
+        status = h
+        table[c.RunStatusChanged] = lambda ch: status(ch.run, ch.previous)
+    if (h := hook("on_requires_action")) is not None:
+        action = h
+        table[c.RunRequiresAction] = lambda ch: action(ch.run, ch.tool_calls)
+    if (h := hook("on_run_step_delta")) is not None:
+        step_delta = h
+        table[c.StepDeltaApplied] = lambda ch: step_delta(ch.delta, ch.step)
+    if (h := hook("on_tool_call_delta")) is not None:
+        call_delta = h
+        table[c.ToolCallDelta] = lambda ch: call_delta(ch.delta, ch.tool_call)
+    if (h := hook("on_message_delta")) is not None:
+        message_delta = h
+        table[c.MessageDeltaApplied] = lambda ch: message_delta(ch.delta, ch.message)
+    if (h := hook("on_text_created")) is not None:
+        table[c.ContentPartCreated] = _part_created(h)
+    text_delta, refusal_delta = hook("on_text_delta"), hook("on_refusal_delta")
+    if text_delta is not None or refusal_delta is not None:
+        table[c.ContentPartDelta] = _part_delta(text_delta, refusal_delta)
+    done: dict[type, Callable[..., Any]] = {
+        cls: h
+        for cls, name in (
+            (TextContentBlock, "on_text_done"),
+            (ImageFileContentBlock, "on_image_file_done"),
+            (ImageURLContentBlock, "on_image_url_done"),
+            (RefusalContentBlock, "on_refusal_done"),
+        )
+        if (h := hook(name)) is not None
+    }
+    if done:
+        table[c.ContentPartDone] = _part_done(done)
+    return table

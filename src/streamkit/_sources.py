@@ -1,0 +1,240 @@
+"""Byte sources for :func:`streamkit.stream` and :func:`streamkit.astream`.
+
+A source becomes a pull-based chunk iterator plus a function that closes it:
+
+- ``bytes`` / ``bytearray`` / ``memoryview``: a whole body, handed out in slices;
+- ``str`` or ``os.PathLike``: a file, either a plain ``.sse`` body or a streamkit
+  recording (:mod:`streamkit.record` tells them apart and replays them);
+- a binary file object (``read1`` or ``read``): read in pieces, closed at the end;
+- an ``httpx.Response``: ``iter_bytes()`` / ``aiter_bytes()``, closed at the end;
+- an ``httpx_sse.EventSource``: its response, so that streamkit's parser does the parsing;
+- an iterable (or, for ``astream``, an async iterable) of bytes: iterated, and closed
+  (``close()`` / ``aclose()``) when it has such a method.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from typing import IO, Any, Final, TypeAlias
+
+import anyio
+import anyio.lowlevel
+import anyio.to_thread
+import httpx
+import httpx_sse
+
+from .record import areplay, load_recording, replay
+
+__all__ = ["AsyncSource", "Source", "open_async", "open_sync"]
+
+#: Size of the slices a bytes body, a file or a plain ``.sse`` file is handed out in.
+CHUNK_SIZE: Final = 64 * 1024
+
+Source: TypeAlias = (
+    "bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes] | Iterable[bytes]"
+    " | httpx.Response | httpx_sse.EventSource"
+)
+"""What :func:`streamkit.stream` reads."""
+
+AsyncSource: TypeAlias = "Source | AsyncIterable[bytes]"
+"""What :func:`streamkit.astream` reads: a :data:`Source` or an async iterable of bytes."""
+
+Close = Callable[[], None]
+AClose = Callable[[], Awaitable[None]]
+
+
+def _nothing() -> None:
+    return None
+
+
+def as_bytes(chunk: object) -> bytes:
+    """A source chunk as ``bytes`` (bytes-like accepted; anything else is a TypeError)."""
+    if isinstance(chunk, bytes | bytearray | memoryview):
+        return bytes(chunk)
+    raise TypeError(
+        f"a stream source must produce bytes, got a chunk of type {type(chunk).__name__}"
+        + (" (decode nothing: pass the raw response bytes)" if isinstance(chunk, str) else "")
+    )
+
+
+def _slices(body: bytes | bytearray | memoryview) -> list[bytes]:
+    data = bytes(body)
+    return [data[i : i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)]
+
+
+def _check_path(source: str | os.PathLike[str]) -> None:
+    if isinstance(source, str) and ("\n" in source or "\r" in source):
+        raise TypeError(
+            "a str source is a file path; this one contains a line break, so it looks like "
+            "a stream body: pass the body as bytes"
+        )
+
+
+def _response(source: object) -> httpx.Response | None:
+    if isinstance(source, httpx_sse.EventSource):
+        return source.response
+    if isinstance(source, httpx.Response):
+        return source
+    return None
+
+
+def _is_async_response(response: httpx.Response) -> bool:
+    stream = response.stream
+    return isinstance(stream, httpx.AsyncByteStream) and not isinstance(
+        stream, httpx.SyncByteStream
+    )
+
+
+def _reader(file: Any) -> Callable[[int], Any]:
+    read1 = getattr(file, "read1", None)
+    return read1 if callable(read1) else file.read  # type: ignore[no-any-return]
+
+
+def _read_file(read: Callable[[int], Any]) -> Iterator[bytes]:
+    while chunk := read(CHUNK_SIZE):
+        yield chunk
+
+
+def _closing(*objects: object) -> Close:
+    """Close each object that has a ``close()`` method, in order."""
+
+    def close() -> None:
+        for obj in objects:
+            method = getattr(obj, "close", None)
+            if callable(method):
+                method()
+
+    return close
+
+
+def open_sync(source: Source) -> tuple[Iterator[bytes], Close]:
+    """A chunk iterator over ``source`` and the function that closes it.
+
+    A path is loaded here, so that a missing or malformed file fails at once.
+    """
+    chunks: Iterator[bytes]
+    response = _response(source)
+    if response is not None:
+        if _is_async_response(response):
+            raise TypeError(
+                "this httpx.Response comes from an AsyncClient: use streamkit.astream()"
+            )
+        chunks = response.iter_bytes()
+        return chunks, _closing(chunks, response)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return iter(_slices(source)), _nothing
+    if isinstance(source, str | os.PathLike):
+        _check_path(source)
+        return replay(source, plain_chunk_size=CHUNK_SIZE), _nothing
+    if hasattr(source, "read"):
+        if inspect.iscoroutinefunction(source.read):
+            raise TypeError("this file object is async: use streamkit.astream()")
+        chunks = _read_file(_reader(source))
+        return chunks, _closing(chunks, source)
+    if isinstance(source, Iterable):
+        chunks = iter(source)
+        return chunks, _closing(chunks)
+    if isinstance(source, AsyncIterable):
+        raise TypeError("an async iterable source needs streamkit.astream()")
+    raise TypeError(f"cannot stream from a {type(source).__name__}: see streamkit.stream()")
+
+
+async def _in_memory(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        await anyio.lowlevel.checkpoint()
+        yield chunk
+
+
+def _next_nonempty(chunks: Iterator[bytes], end: bytes) -> bytes:
+    for chunk in chunks:
+        if chunk:
+            return chunk
+    return end
+
+
+async def _in_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Iterate a blocking iterator, each ``next`` in a worker thread."""
+    end = b""  # never a chunk: empty chunks are skipped
+    while (chunk := await anyio.to_thread.run_sync(_next_nonempty, chunks, end)) is not end:
+        yield chunk
+
+
+async def _from_path(source: str | os.PathLike[str]) -> AsyncIterator[bytes]:
+    recording = await anyio.to_thread.run_sync(
+        lambda: load_recording(source, plain_chunk_size=CHUNK_SIZE)
+    )
+    chunks = areplay(recording)
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]
+
+
+async def _read_async_file(read: Callable[[int], Awaitable[bytes]]) -> AsyncIterator[bytes]:
+    while chunk := await read(CHUNK_SIZE):
+        yield chunk
+
+
+async def _call(close: Callable[[], object]) -> None:
+    result = close()
+    if inspect.isawaitable(result):
+        await result
+
+
+def _closer(obj: object) -> Callable[[], object] | None:
+    """``obj.aclose`` or else ``obj.close``, or None."""
+    close = getattr(obj, "aclose", None) or getattr(obj, "close", None)
+    return close if callable(close) else None
+
+
+def _aclosing(chunks: object, *closers: Callable[[], object] | None) -> AClose:
+    """Close ``chunks`` (``aclose`` or ``close``), then call each closer (sync or async)."""
+
+    async def aclose() -> None:
+        for close in (_closer(chunks), *closers):
+            if close is not None:
+                await _call(close)
+
+    return aclose
+
+
+def open_async(source: AsyncSource) -> tuple[AsyncIterator[bytes], AClose]:
+    """An async chunk iterator over ``source`` and the coroutine function that closes it.
+
+    Blocking sources (file objects, responses of a sync ``httpx.Client``) are read in a
+    worker thread; a plain sync iterable is iterated in the event loop, with a checkpoint
+    per chunk, so it must not block. Nothing is read before the first ``__anext__``.
+    """
+    chunks: AsyncIterator[bytes]
+    response = _response(source)
+    if response is not None:
+        if _is_async_response(response):
+            chunks = response.aiter_bytes()
+            return chunks, _aclosing(chunks, response.aclose)
+        chunks = _in_thread(response.iter_bytes())
+        return chunks, _aclosing(chunks, response.close)
+    if isinstance(source, bytes | bytearray | memoryview):
+        chunks = _in_memory(_slices(source))
+        return chunks, _aclosing(chunks)
+    if isinstance(source, str | os.PathLike):
+        _check_path(source)
+        chunks = _from_path(source)
+        return chunks, _aclosing(chunks)
+    if hasattr(source, "read"):
+        read: Any = source.read
+        if inspect.iscoroutinefunction(read):
+            chunks = _read_async_file(read)
+        else:
+            chunks = _in_thread(_read_file(_reader(source)))
+        return chunks, _aclosing(chunks, _closer(source))
+    if isinstance(source, AsyncIterable):
+        chunks = aiter(source)
+        return chunks, _aclosing(chunks)
+    if isinstance(source, Iterable):
+        sync_chunks = iter(source)
+        chunks = _in_memory(sync_chunks)
+        return chunks, _aclosing(chunks, _closer(sync_chunks))
+    raise TypeError(f"cannot stream from a {type(source).__name__}: see streamkit.astream()")

@@ -1,0 +1,818 @@
+"""Streams: pull a source, parse, decode, fold, call back; iterate what you need.
+
+:func:`stream` (sync) and :func:`astream` (async, anyio: asyncio or trio) return a
+:class:`Stream` / :class:`AsyncStream`. One pump does all the work, one event at a time:
+it pulls a chunk from the source only when the events of the last one are used up, parses
+it (:class:`~streamkit.sse.SSEParser`), decodes each event
+(:func:`~streamkit.events.decode`), calls ``on_event``, folds the event
+(:meth:`State.apply <streamkit.fold.State.apply>`) and calls the hooks the Changes name
+(:func:`~streamkit._handler.dispatch_table`).
+
+Iterators (``for event in s``, ``s.text_deltas``, ``s.changes()``, ``s.snapshots()``) are
+views on that pump: each has its own small buffer of what it has not consumed yet and
+drives the pump when the buffer is empty, so they are independent of one another and of
+the handler, and nothing is read ahead of the slowest need. A view sees what the stream
+produces after the view was created.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import warnings
+import weakref
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from contextlib import suppress
+from types import GeneratorType, TracebackType
+from typing import Any, Final, Literal, TypeAlias, TypeVar, cast
+
+import anyio
+import httpx
+
+from . import _changes as c
+from ._errors import StreamkitError
+from ._handler import AsyncEventHandler, EventHandler, dispatch_table
+from ._sources import AsyncSource, Source, as_bytes, open_async, open_sync
+from .events import Event, decode
+from .fold import State
+from .models import Message, Run, RunStep, TextContentBlock, TextDeltaBlock, Thread
+from .sse import SSEParser
+
+__all__ = [
+    "AsyncStream",
+    "Stream",
+    "StreamTruncated",
+    "StreamTruncatedWarning",
+    "astream",
+    "stream",
+]
+
+T = TypeVar("T")
+OnTruncated: TypeAlias = Literal["raise", "warn", "ignore"]
+Snapshot: TypeAlias = Run | RunStep | Message | Thread
+
+#: Changes after which a stream may legitimately end.
+_ENDINGS: Final = frozenset({c.StreamDone, c.RunFinished, c.RunRequiresAction})
+_TIMEOUTS: Final = (httpx.TimeoutException, TimeoutError)
+#: The stream whose pump the current task (or thread) is running, to refuse re-entry.
+_PUMPING: contextvars.ContextVar[object] = contextvars.ContextVar("streamkit_pumping")
+_REENTRY = "a stream cannot be advanced or closed from inside one of its own callbacks"
+
+
+class StreamTruncated(StreamkitError):
+    """The stream ended before ``done`` and before its run finished or required action.
+
+    ``last_event`` is the last event decoded (None if there was none), ``events`` how
+    many events were decoded and ``bytes_read`` how many bytes the source gave.
+    """
+
+    def __init__(self, message: str, *, last_event: Event | None, events: int, bytes_read: int):
+        super().__init__(message)
+        self.last_event = last_event
+        self.events = events
+        self.bytes_read = bytes_read
+
+
+class StreamTruncatedWarning(UserWarning):
+    """Issued for a truncated stream with ``on_truncated="warn"``."""
+
+
+# --- what the views buffer ------------------------------------------------------------
+
+
+class _Sink:
+    """A view's buffer; the pump pushes each event and its changes to every live sink."""
+
+    __slots__ = ("buf",)
+
+    def __init__(self) -> None:
+        self.buf: deque[Any] = deque()
+
+    def push(self, event: Event | None, changes: list[c.Change]) -> None:
+        raise NotImplementedError
+
+
+class _EventSink(_Sink):
+    __slots__ = ()
+
+    def push(self, event: Event | None, changes: list[c.Change]) -> None:
+        if event is not None:
+            self.buf.append(event)
+
+
+class _ChangeSink(_Sink):
+    __slots__ = ()
+
+    def push(self, event: Event | None, changes: list[c.Change]) -> None:
+        self.buf.extend(changes)
+
+
+class _TextSink(_Sink):
+    __slots__ = ()
+
+    def push(self, event: Event | None, changes: list[c.Change]) -> None:
+        for change in changes:
+            if change.__class__ is c.ContentPartDelta:
+                delta: Any = change.delta
+                if delta.__class__ is TextDeltaBlock and delta.text is not None:
+                    value = delta.text.value
+                    if value:
+                        self.buf.append(value)
+
+
+#: The snapshot attribute of each change type that touches one.
+_TOUCHED: Final[dict[type, str]] = {
+    c.ThreadStarted: "thread",
+    c.RunCreated: "run",
+    c.RunStatusChanged: "run",
+    c.RunRequiresAction: "run",
+    c.RunFinished: "run",
+    c.StepCreated: "step",
+    c.StepDeltaApplied: "step",
+    c.StepDone: "step",
+    c.ToolCallCreated: "step",
+    c.ToolCallDelta: "step",
+    c.ToolCallDone: "step",
+    c.MessageCreated: "message",
+    c.MessageDeltaApplied: "message",
+    c.MessageDone: "message",
+    c.ContentPartCreated: "message",
+    c.ContentPartDelta: "message",
+    c.ContentPartDone: "message",
+}
+
+
+class _SnapshotSink(_Sink):
+    __slots__ = ()
+
+    def push(self, event: Event | None, changes: list[c.Change]) -> None:
+        touched: list[Any] = []
+        for change in changes:
+            attr = _TOUCHED.get(change.__class__)
+            if attr is not None:
+                obj = getattr(change, attr)
+                if not any(obj is seen for seen in touched):
+                    touched.append(obj)
+        self.buf.extend(touched)
+
+
+def _discard(sinks: list[_Sink], sink: _Sink) -> None:
+    with suppress(ValueError):
+        sinks.remove(sink)
+
+
+class _View(Iterator[T]):
+    """A sync view: drains its sink, driving the stream's pump when the sink is empty."""
+
+    __slots__ = ("__weakref__", "_advance", "_buf")
+
+    def __init__(self, stream: Stream, sink: _Sink) -> None:
+        self._buf = sink.buf
+        self._advance = stream._advance
+        stream._sinks.append(sink)
+        weakref.finalize(self, _discard, stream._sinks, sink)
+
+    def __iter__(self) -> _View[T]:
+        return self
+
+    def __next__(self) -> T:
+        buf = self._buf
+        while not buf:
+            if not self._advance():
+                if buf:
+                    break
+                raise StopIteration
+        return buf.popleft()  # type: ignore[no-any-return]
+
+
+class _AsyncView(AsyncIterator[T]):
+    """An async view: drains its sink, driving the stream's pump when the sink is empty."""
+
+    __slots__ = ("__weakref__", "_advance", "_buf")
+
+    def __init__(self, stream: AsyncStream, sink: _Sink) -> None:
+        self._buf = sink.buf
+        self._advance = stream._advance
+        stream._sinks.append(sink)
+        weakref.finalize(self, _discard, stream._sinks, sink)
+
+    def __aiter__(self) -> _AsyncView[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        buf = self._buf
+        while not buf:
+            if not await self._advance(buf):
+                if buf:
+                    break
+                raise StopAsyncIteration
+        return buf.popleft()  # type: ignore[no-any-return]
+
+
+# --- shared by Stream and AsyncStream ---------------------------------------------------
+
+
+def _annotate(exc: BaseException, event: Event) -> None:
+    """Attach the event being handled to ``exc``: ``exc.streamkit_event`` and a note."""
+    with suppress(AttributeError):  # an exception type that refuses new attributes
+        exc.streamkit_event = event  # type: ignore[attr-defined]
+    sse = event.sse
+    where = f" (SSE line {sse.line})" if sse is not None and sse.line is not None else ""
+    exc.add_note(f"streamkit: raised while handling the {event.event!r} event{where}")
+
+
+class _StreamBase:
+    """State, snapshots, final getters and truncation, common to both streams."""
+
+    def __init__(
+        self,
+        *,
+        strict: bool,
+        tolerant: bool,
+        state: State | None,
+        on_truncated: OnTruncated,
+    ) -> None:
+        if on_truncated not in ("raise", "warn", "ignore"):
+            raise ValueError(
+                f"on_truncated must be 'raise', 'warn' or 'ignore', not {on_truncated!r}"
+            )
+        #: The fold: every snapshot of this stream (pass it to the next stream to continue).
+        self.state = state if state is not None else State(strict=strict)
+        #: True when the stream ended before ``done`` or a final run status.
+        self.truncated = False
+        #: The event being handled (inside a callback), else the last one handled.
+        self.current_event: Event | None = None
+        self._tolerant = tolerant
+        self._on_truncated = on_truncated
+        self._sinks: list[_Sink] = []
+        self._ended = False  # a change in _ENDINGS was seen
+        self._finished = False  # the pump will produce nothing more
+        self._source_closed = False
+        self._events = 0
+        self._bytes = 0
+        self._handling: Event | None = None  # set while one event is being handled
+        self._draining = False  # until_done() runs: the pump need not stop after each event
+
+    # -- live snapshots
+
+    @property
+    def current_run(self) -> Run | None:
+        """The snapshot of the run the last run event was about."""
+        return self.state.current_run
+
+    @property
+    def current_message_snapshot(self) -> Message | None:
+        """The snapshot of the message the last message event was about."""
+        return self.state.current_message
+
+    @property
+    def current_run_step_snapshot(self) -> RunStep | None:
+        """The snapshot of the run step the last step event was about."""
+        return self.state.current_step
+
+    @property
+    def finished(self) -> bool:
+        """True once the stream has ended (read to the end, failed or closed)."""
+        return self._finished
+
+    def _bind(self, handler: EventHandler | AsyncEventHandler | None) -> None:
+        if handler is None:
+            return
+        bound = handler._streamkit_stream
+        if isinstance(bound, _StreamBase) and bound is not self and not bound._finished:
+            raise RuntimeError(
+                "this handler is in use by another stream that has not ended; "
+                "use a new handler instance, or end the other stream first"
+            )
+        handler._streamkit_stream = self
+
+    # -- results (no draining here; the public getters drain first)
+
+    def _final_run(self) -> Run | None:
+        return self.state.current_run
+
+    def _final_steps(self) -> list[RunStep]:
+        return list(self.state.steps.values())
+
+    def _final_messages(self) -> list[Message]:
+        return list(self.state.messages.values())
+
+    def _final_text(self) -> str:
+        texts = []
+        for message in self.state.messages.values():
+            parts = [
+                part.text.value
+                for part in message.content or ()
+                if isinstance(part, TextContentBlock) and part.text is not None and part.text.value
+            ]
+            if parts:
+                texts.append("".join(parts))
+        return "\n\n".join(texts)
+
+    # -- truncation
+
+    def _truncation(self) -> c.Problem | None:
+        """At the end of the source: raise, or return a Problem to report, or None."""
+        if self._ended:
+            return None
+        self.truncated = True
+        last = self.current_event
+        if last is None:
+            after = "before any event"
+        else:
+            sse = last.sse
+            line = f" (SSE line {sse.line})" if sse is not None and sse.line is not None else ""
+            after = f"after {self._events} event(s), the last {last.event!r}{line}"
+        message = (
+            f"the stream ended {after}, {self._bytes} bytes in, without a 'done' event "
+            "or a final run status (completed, failed, cancelled, expired, incomplete, "
+            "requires_action): it was cut short"
+        )
+        if self._on_truncated == "raise":
+            raise StreamTruncated(
+                message, last_event=last, events=self._events, bytes_read=self._bytes
+            )
+        if self._on_truncated == "ignore":
+            return None
+        warnings.warn(message, StreamTruncatedWarning, stacklevel=4)
+        problem = c.Problem(event=last, kind="truncated", message=message)  # type: ignore[arg-type]
+        self.state.problems.append(problem)
+        return problem
+
+
+# --- the sync stream --------------------------------------------------------------------
+
+
+class Stream(_StreamBase):
+    """A sync stream; see :func:`stream`. Use it as a context manager, or call ``close()``."""
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        handler: EventHandler | None = None,
+        strict: bool = True,
+        tolerant: bool = False,
+        state: State | None = None,
+        on_truncated: OnTruncated = "raise",
+    ) -> None:
+        if handler is not None and not isinstance(handler, EventHandler):
+            raise TypeError(
+                f"stream() needs a streamkit.EventHandler, got {type(handler).__name__}"
+                + (" (use astream())" if isinstance(handler, AsyncEventHandler) else "")
+            )
+        super().__init__(strict=strict, tolerant=tolerant, state=state, on_truncated=on_truncated)
+        self._chunks, self._close_source = open_sync(source)
+        self.handler = handler
+        self._bind(handler)
+        self._pump = cast("GeneratorType[Event, None, None]", self._run())
+
+    # -- the pump
+
+    def _run(self) -> Generator[Event, None, None]:
+        handler = self.handler
+        table = dispatch_table(handler) if handler is not None else {}
+        on_event = _on_event(handler, EventHandler)
+        get = table.get
+        feed = SSEParser().feed
+        apply = self.state.apply
+        tolerant = self._tolerant
+        sinks = self._sinks
+        endings = _ENDINGS
+        try:
+            for chunk in self._chunks:
+                if chunk.__class__ is not bytes:
+                    chunk = as_bytes(chunk)
+                self._bytes += len(chunk)
+                for sse in feed(chunk):
+                    event = decode(sse, tolerant=tolerant)
+                    self._handling = self.current_event = event
+                    self._events += 1
+                    if on_event is not None:
+                        on_event(event)
+                    changes = apply(event)
+                    for change in changes:
+                        cls = change.__class__
+                        if cls in endings:
+                            self._ended = True
+                        dispatch = get(cls)
+                        if dispatch is not None:
+                            dispatch(change)
+                    if sinks:
+                        for sink in sinks:
+                            sink.push(event, changes)
+                    self._handling = None
+                    if not self._draining:
+                        yield event
+            problem = self._truncation()
+            if problem is not None:
+                if (dispatch := get(c.Problem)) is not None:
+                    dispatch(problem)
+                for sink in sinks:
+                    sink.push(None, [problem])
+        except GeneratorExit:
+            self._finish(None)
+            raise
+        except Exception as exc:
+            self._finish(exc)
+            raise
+        except BaseException:
+            self._finished = True
+            self._close()
+            raise
+        else:
+            self._finish(None)
+
+    def _close(self) -> None:
+        if not self._source_closed:
+            self._source_closed = True
+            self._close_source()
+
+    def _finish(self, exc: Exception | None) -> None:
+        self._finished = True
+        handler = self.handler
+        try:
+            if exc is not None and self._handling is not None:
+                _annotate(exc, self._handling)
+            self._close()
+            if exc is not None and handler is not None:
+                if isinstance(exc, _TIMEOUTS):
+                    handler.on_timeout()
+                handler.on_exception(exc)
+        finally:
+            if handler is not None:
+                handler.on_end()
+
+    def _advance(self) -> bool:
+        """Run the pump for one event; False when the stream is over."""
+        pump = self._pump
+        if pump.gi_running:
+            raise RuntimeError(_REENTRY)
+        try:
+            next(pump)
+        except StopIteration:
+            return False
+        return True
+
+    # -- consuming
+
+    def until_done(self) -> None:
+        """Read the stream to its end, calling the handler's hooks on the way."""
+        pump = self._pump
+        if pump.gi_running:
+            raise RuntimeError(_REENTRY)
+        self._draining = True
+        try:
+            for _event in pump:
+                pass
+        finally:
+            self._draining = False
+
+    def __iter__(self) -> Iterator[Event]:
+        """A new iterator over the events (each a view of its own; see the module doc)."""
+        return _View(self, _EventSink())
+
+    def __next__(self) -> Event:
+        """Advance the stream by one event and return it."""
+        pump = self._pump
+        if pump.gi_running:
+            raise RuntimeError(_REENTRY)
+        return next(pump)
+
+    @property
+    def text_deltas(self) -> Iterator[str]:
+        """A new iterator over the text pieces of message deltas (empty pieces skipped)."""
+        return _View(self, _TextSink())
+
+    def changes(self) -> Iterator[c.Change]:
+        """A new iterator over the fold's Changes, in order."""
+        return _View(self, _ChangeSink())
+
+    def snapshots(self) -> Iterator[Snapshot]:
+        """A new iterator over the live snapshot (run, step, message or thread) each event
+        updated: once per object per event, in the order of the event's Changes."""
+        return _View(self, _SnapshotSink())
+
+    # -- results
+
+    def get_final_run(self) -> Run | None:
+        """Read to the end; the snapshot of the last run seen, or None."""
+        self.until_done()
+        return self._final_run()
+
+    def get_final_run_steps(self) -> list[RunStep]:
+        """Read to the end; the snapshots of every run step, in order of appearance."""
+        self.until_done()
+        return self._final_steps()
+
+    def get_final_messages(self) -> list[Message]:
+        """Read to the end; the snapshots of every message, in order of appearance."""
+        self.until_done()
+        return self._final_messages()
+
+    def get_final_text(self) -> str:
+        """Read to the end; the text of every message (parts joined, messages separated
+        by a blank line); "" when there is none."""
+        self.until_done()
+        return self._final_text()
+
+    # -- closing
+
+    def close(self) -> None:
+        """Stop reading and close the source (``on_end`` fires if the stream had started)."""
+        pump = self._pump
+        if pump.gi_running:
+            raise RuntimeError(_REENTRY)
+        pump.close()
+        self._finished = True
+        self._close()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _on_event(
+    handler: EventHandler | AsyncEventHandler | None, base: type[EventHandler | AsyncEventHandler]
+) -> Callable[[Event], Any] | None:
+    """The handler's ``on_event``, or None when it is the base class's no-op."""
+    if handler is None or type(handler).on_event is base.on_event:
+        return None
+    return handler.on_event
+
+
+# --- the async stream -------------------------------------------------------------------
+
+
+class AsyncStream(_StreamBase):
+    """An async stream; see :func:`astream`. Use ``async with``, or ``await aclose()``."""
+
+    def __init__(
+        self,
+        source: AsyncSource,
+        *,
+        handler: AsyncEventHandler | None = None,
+        strict: bool = True,
+        tolerant: bool = False,
+        state: State | None = None,
+        on_truncated: OnTruncated = "raise",
+    ) -> None:
+        if handler is not None and not isinstance(handler, AsyncEventHandler):
+            raise TypeError(
+                f"astream() needs a streamkit.AsyncEventHandler, got {type(handler).__name__}"
+                + (" (use stream())" if isinstance(handler, EventHandler) else "")
+            )
+        super().__init__(strict=strict, tolerant=tolerant, state=state, on_truncated=on_truncated)
+        self._chunks, self._close_source = open_async(source)
+        self.handler = handler
+        self._bind(handler)
+        self._pump = self._run()
+        self._lock = anyio.Lock(fast_acquire=True)
+        self._yielded: Event | None = None
+
+    # -- the pump
+
+    async def _run(self) -> AsyncGenerator[Event, None]:
+        handler = self.handler
+        table = dispatch_table(handler) if handler is not None else {}
+        on_event = _on_event(handler, AsyncEventHandler)
+        get = table.get
+        feed = SSEParser().feed
+        apply = self.state.apply
+        tolerant = self._tolerant
+        sinks = self._sinks
+        endings = _ENDINGS
+        try:
+            async for chunk in self._chunks:
+                if chunk.__class__ is not bytes:
+                    chunk = as_bytes(chunk)
+                self._bytes += len(chunk)
+                for sse in feed(chunk):
+                    event = decode(sse, tolerant=tolerant)
+                    self._handling = self.current_event = event
+                    self._events += 1
+                    if on_event is not None and (result := on_event(event)) is not None:
+                        await result
+                    changes = apply(event)
+                    for change in changes:
+                        cls = change.__class__
+                        if cls in endings:
+                            self._ended = True
+                        dispatch = get(cls)
+                        if dispatch is not None and (result := dispatch(change)) is not None:
+                            await result
+                    if sinks:
+                        for sink in sinks:
+                            sink.push(event, changes)
+                    self._handling = None
+                    if not self._draining:
+                        yield event
+            problem = self._truncation()
+            if problem is not None:
+                if (dispatch := get(c.Problem)) is not None and (
+                    result := dispatch(problem)
+                ) is not None:
+                    await result
+                for sink in sinks:
+                    sink.push(None, [problem])
+        except GeneratorExit:
+            await self._finish(None)
+            raise
+        except Exception as exc:
+            await self._finish(exc)
+            raise
+        except BaseException:
+            self._finished = True
+            await self._close()
+            raise
+        else:
+            await self._finish(None)
+
+    async def _close(self) -> None:
+        if not self._source_closed:
+            self._source_closed = True
+            with anyio.CancelScope(shield=True):
+                await self._close_source()
+
+    async def _finish(self, exc: Exception | None) -> None:
+        self._finished = True
+        handler = self.handler
+        try:
+            if exc is not None and self._handling is not None:
+                _annotate(exc, self._handling)
+            await self._close()
+            if exc is not None and handler is not None:
+                if isinstance(exc, _TIMEOUTS):
+                    await handler.on_timeout()
+                await handler.on_exception(exc)
+        finally:
+            if handler is not None:
+                await handler.on_end()
+
+    async def _advance(self, buf: deque[Any] | None = None) -> bool:
+        """Run the pump for one event, unless ``buf`` got items while waiting for the pump;
+        False when the stream is over."""
+        if _PUMPING.get(None) is self:
+            raise RuntimeError(_REENTRY)
+        async with self._lock:
+            if buf:
+                return True
+            token = _PUMPING.set(self)
+            try:
+                self._yielded = await self._pump.__anext__()
+            except StopAsyncIteration:
+                return False
+            finally:
+                _PUMPING.reset(token)
+        return True
+
+    # -- consuming
+
+    async def until_done(self) -> None:
+        """Read the stream to its end, awaiting the handler's hooks on the way."""
+        if _PUMPING.get(None) is self:
+            raise RuntimeError(_REENTRY)
+        async with self._lock:
+            token = _PUMPING.set(self)
+            self._draining = True
+            try:
+                async for _event in self._pump:
+                    pass
+            finally:
+                self._draining = False
+                _PUMPING.reset(token)
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        """A new async iterator over the events (a view of its own; see the module doc)."""
+        return _AsyncView(self, _EventSink())
+
+    async def __anext__(self) -> Event:
+        """Advance the stream by one event and return it."""
+        if not await self._advance():
+            raise StopAsyncIteration
+        return self._yielded  # type: ignore[return-value]
+
+    @property
+    def text_deltas(self) -> AsyncIterator[str]:
+        """A new async iterator over the text pieces of message deltas."""
+        return _AsyncView(self, _TextSink())
+
+    def changes(self) -> AsyncIterator[c.Change]:
+        """A new async iterator over the fold's Changes, in order."""
+        return _AsyncView(self, _ChangeSink())
+
+    def snapshots(self) -> AsyncIterator[Snapshot]:
+        """A new async iterator over the live snapshot each event updated (see
+        :meth:`Stream.snapshots`)."""
+        return _AsyncView(self, _SnapshotSink())
+
+    # -- results
+
+    async def get_final_run(self) -> Run | None:
+        """Read to the end; the snapshot of the last run seen, or None."""
+        await self.until_done()
+        return self._final_run()
+
+    async def get_final_run_steps(self) -> list[RunStep]:
+        """Read to the end; the snapshots of every run step, in order of appearance."""
+        await self.until_done()
+        return self._final_steps()
+
+    async def get_final_messages(self) -> list[Message]:
+        """Read to the end; the snapshots of every message, in order of appearance."""
+        await self.until_done()
+        return self._final_messages()
+
+    async def get_final_text(self) -> str:
+        """Read to the end; the text of every message (see :meth:`Stream.get_final_text`)."""
+        await self.until_done()
+        return self._final_text()
+
+    # -- closing
+
+    async def aclose(self) -> None:
+        """Stop reading and close the source (``aclose()`` / ``close()``); shielded from
+        cancellation, so that leaving ``async with`` always releases the source."""
+        if _PUMPING.get(None) is self:
+            raise RuntimeError(_REENTRY)
+        with anyio.CancelScope(shield=True):
+            async with self._lock:
+                await self._pump.aclose()
+            self._finished = True
+            await self._close()
+
+    close = aclose
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+# --- entry points -----------------------------------------------------------------------
+
+
+def stream(
+    source: Source,
+    *,
+    handler: EventHandler | None = None,
+    strict: bool = True,
+    tolerant: bool = False,
+    state: State | None = None,
+    on_truncated: OnTruncated = "raise",
+) -> Stream:
+    """Stream an Assistants SSE body from ``source`` into typed, live state.
+
+    ``source``: bytes, an iterable of bytes, a binary file, a path (a ``.sse`` body or a
+    streamkit recording), an ``httpx.Response`` or an ``httpx_sse.EventSource``.
+    ``handler``: an :class:`~streamkit.EventHandler` whose hooks are called as the stream
+    is read. ``strict`` goes to :class:`~streamkit.fold.State` (lifecycle violations raise),
+    ``tolerant`` to :func:`~streamkit.events.decode` (bad payloads become problems);
+    ``state`` continues an earlier stream's state (submitting tool outputs). A stream that
+    ends before ``done`` or a final run status raises :class:`StreamTruncated`
+    (``on_truncated="raise"``), or reports a ``"truncated"`` Problem and a
+    :class:`StreamTruncatedWarning` (``"warn"``), or is only marked ``truncated``
+    (``"ignore"``). Nothing is read before the stream is consumed.
+    """
+    return Stream(
+        source,
+        handler=handler,
+        strict=strict,
+        tolerant=tolerant,
+        state=state,
+        on_truncated=on_truncated,
+    )
+
+
+def astream(
+    source: AsyncSource,
+    *,
+    handler: AsyncEventHandler | None = None,
+    strict: bool = True,
+    tolerant: bool = False,
+    state: State | None = None,
+    on_truncated: OnTruncated = "raise",
+) -> AsyncStream:
+    """The async twin of :func:`stream` (anyio: asyncio or trio); ``source`` may also be an
+    async iterable of bytes, and ``handler`` is an :class:`~streamkit.AsyncEventHandler`."""
+    return AsyncStream(
+        source,
+        handler=handler,
+        strict=strict,
+        tolerant=tolerant,
+        state=state,
+        on_truncated=on_truncated,
+    )
