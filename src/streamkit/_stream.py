@@ -250,7 +250,6 @@ class _StreamBase:
         self._source_closed = False
         self._events = 0
         self._bytes = 0
-        self._handling: Event | None = None  # set while one event is being handled
         self._draining = False  # until_done() runs: the pump need not stop after each event
 
     # -- live snapshots
@@ -379,6 +378,8 @@ class Stream(_StreamBase):
         tolerant = self._tolerant
         sinks = self._sinks
         endings = _ENDINGS
+        handling: Event | None = None  # the event being handled, for errors
+        events = 0
         try:
             for chunk in self._chunks:
                 if chunk.__class__ is not bytes:
@@ -386,8 +387,8 @@ class Stream(_StreamBase):
                 self._bytes += len(chunk)
                 for sse in feed(chunk):
                     event = decode(sse, tolerant=tolerant)
-                    self._handling = self.current_event = event
-                    self._events += 1
+                    handling = self.current_event = event
+                    events += 1
                     if on_event is not None:
                         on_event(event)
                     changes = apply(event)
@@ -401,9 +402,10 @@ class Stream(_StreamBase):
                     if sinks:
                         for sink in sinks:
                             sink.push(event, changes)
-                    self._handling = None
+                    handling = None
                     if not self._draining:
                         yield event
+            self._events = events
             problem = self._truncation()
             if problem is not None:
                 if (dispatch := get(c.Problem)) is not None:
@@ -411,29 +413,29 @@ class Stream(_StreamBase):
                 for sink in sinks:
                     sink.push(None, [problem])
         except GeneratorExit:
-            self._finish(None)
+            self._finish(None, None)
             raise
         except Exception as exc:
-            self._finish(exc)
+            self._finish(exc, handling)
             raise
         except BaseException:
             self._finished = True
             self._close()
             raise
         else:
-            self._finish(None)
+            self._finish(None, None)
 
     def _close(self) -> None:
         if not self._source_closed:
             self._source_closed = True
             self._close_source()
 
-    def _finish(self, exc: Exception | None) -> None:
+    def _finish(self, exc: Exception | None, handling: Event | None) -> None:
         self._finished = True
         handler = self.handler
         try:
-            if exc is not None and self._handling is not None:
-                _annotate(exc, self._handling)
+            if exc is not None and handling is not None:
+                _annotate(exc, handling)
             self._close()
             if exc is not None and handler is not None:
                 if isinstance(exc, _TIMEOUTS):
@@ -589,6 +591,8 @@ class AsyncStream(_StreamBase):
         tolerant = self._tolerant
         sinks = self._sinks
         endings = _ENDINGS
+        handling: Event | None = None  # the event being handled, for errors
+        events = 0
         try:
             async for chunk in self._chunks:
                 if chunk.__class__ is not bytes:
@@ -596,8 +600,8 @@ class AsyncStream(_StreamBase):
                 self._bytes += len(chunk)
                 for sse in feed(chunk):
                     event = decode(sse, tolerant=tolerant)
-                    self._handling = self.current_event = event
-                    self._events += 1
+                    handling = self.current_event = event
+                    events += 1
                     if on_event is not None and (result := on_event(event)) is not None:
                         await result
                     changes = apply(event)
@@ -611,9 +615,10 @@ class AsyncStream(_StreamBase):
                     if sinks:
                         for sink in sinks:
                             sink.push(event, changes)
-                    self._handling = None
+                    handling = None
                     if not self._draining:
                         yield event
+            self._events = events
             problem = self._truncation()
             if problem is not None:
                 if (dispatch := get(c.Problem)) is not None and (
@@ -623,17 +628,17 @@ class AsyncStream(_StreamBase):
                 for sink in sinks:
                     sink.push(None, [problem])
         except GeneratorExit:
-            await self._finish(None)
+            await self._finish(None, None)
             raise
         except Exception as exc:
-            await self._finish(exc)
+            await self._finish(exc, handling)
             raise
         except BaseException:
             self._finished = True
             await self._close()
             raise
         else:
-            await self._finish(None)
+            await self._finish(None, None)
 
     async def _close(self) -> None:
         if not self._source_closed:
@@ -641,12 +646,12 @@ class AsyncStream(_StreamBase):
             with anyio.CancelScope(shield=True):
                 await self._close_source()
 
-    async def _finish(self, exc: Exception | None) -> None:
+    async def _finish(self, exc: Exception | None, handling: Event | None) -> None:
         self._finished = True
         handler = self.handler
         try:
-            if exc is not None and self._handling is not None:
-                _annotate(exc, self._handling)
+            if exc is not None and handling is not None:
+                _annotate(exc, handling)
             await self._close()
             if exc is not None and handler is not None:
                 if isinstance(exc, _TIMEOUTS):
