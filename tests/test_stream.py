@@ -743,3 +743,37 @@ async def test_async_timeout() -> None:
     with pytest.raises(httpx.ReadTimeout):
         await astream(source(), handler=h).until_done()
     assert h.calls == ["timeout", "exception", "end"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("reader", ["until_done", "view"])
+async def test_aclose_from_another_task_stops_the_reader(reader: str) -> None:
+    body = text_stream([f"p{i}" for i in range(200)])
+    source = Source(split(body, 60))
+
+    class H(AsyncCounting):
+        ends = 0
+
+        async def on_end(self) -> None:
+            self.ends += 1
+
+    h = H(delay=0.001)
+    s = astream(source.aiter(), handler=h)
+    finished: list[str] = []
+
+    async def read() -> None:
+        if reader == "until_done":
+            await s.until_done()
+        else:
+            async for _ in s.text_deltas:
+                pass
+        finished.append("reader")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(read)
+        await anyio.sleep(0.02)
+        await s.aclose()
+        finished.append("closed")
+    assert sorted(finished) == ["closed", "reader"]
+    assert source.closed and s.finished and h.ends == 1
+    assert 0 < len(h.deltas) < 200

@@ -54,7 +54,7 @@ Snapshot: TypeAlias = Run | RunStep | Message | Thread
 #: Changes after which a stream may legitimately end.
 _ENDINGS: Final = frozenset({c.StreamDone, c.RunFinished, c.RunRequiresAction})
 _TIMEOUTS: Final = (httpx.TimeoutException, TimeoutError)
-#: The stream whose pump the current task (or thread) is running, to refuse re-entry.
+#: The async stream whose pump the current task is running, to refuse re-entry.
 _PUMPING: contextvars.ContextVar[object] = contextvars.ContextVar("streamkit_pumping")
 _REENTRY = "a stream cannot be advanced or closed from inside one of its own callbacks"
 
@@ -75,6 +75,10 @@ class StreamTruncated(StreamkitError):
 
 class StreamTruncatedWarning(UserWarning):
     """Issued for a truncated stream with ``on_truncated="warn"``."""
+
+
+class _Stopped(Exception):
+    """Raised inside a draining async pump when another task closes the stream."""
 
 
 # --- what the views buffer ------------------------------------------------------------
@@ -251,6 +255,7 @@ class _StreamBase:
         self._events = 0
         self._bytes = 0
         self._draining = False  # until_done() runs: the pump need not stop after each event
+        self._stopping = False  # aclose() was called: a draining pump stops after the event
 
     # -- live snapshots
 
@@ -576,7 +581,8 @@ class AsyncStream(_StreamBase):
         self.handler = handler
         self._bind(handler)
         self._pump = self._run()
-        self._lock = anyio.Lock(fast_acquire=True)
+        self._busy = False  # a task is running the pump
+        self._idle: anyio.Event | None = None  # set when the pump is free again, if awaited
         self._yielded: Event | None = None
 
     # -- the pump
@@ -618,6 +624,8 @@ class AsyncStream(_StreamBase):
                     handling = None
                     if not self._draining:
                         yield event
+                    elif self._stopping:
+                        raise _Stopped
             self._events = events
             problem = self._truncation()
             if problem is not None:
@@ -630,6 +638,8 @@ class AsyncStream(_StreamBase):
         except GeneratorExit:
             await self._finish(None, None)
             raise
+        except _Stopped:
+            await self._finish(None, None)
         except Exception as exc:
             await self._finish(exc, handling)
             raise
@@ -661,21 +671,40 @@ class AsyncStream(_StreamBase):
             if handler is not None:
                 await handler.on_end()
 
+    async def _wait_idle(self) -> None:
+        """Wait until no other task runs the pump (a flag, not a lock: nothing to pay when
+        uncontended)."""
+        while self._busy:
+            if self._idle is None:
+                self._idle = anyio.Event()
+            await self._idle.wait()
+
+    def _release(self) -> None:
+        self._busy = False
+        if self._idle is not None:
+            self._idle.set()
+            self._idle = None
+
     async def _advance(self, buf: deque[Any] | None = None) -> bool:
         """Run the pump for one event, unless ``buf`` got items while waiting for the pump;
         False when the stream is over."""
         if _PUMPING.get(None) is self:
             raise RuntimeError(_REENTRY)
-        async with self._lock:
+        if self._busy:
+            await self._wait_idle()
             if buf:
                 return True
-            token = _PUMPING.set(self)
-            try:
-                self._yielded = await self._pump.__anext__()
-            except StopAsyncIteration:
-                return False
-            finally:
-                _PUMPING.reset(token)
+        if self._stopping:
+            return False
+        self._busy = True
+        token = _PUMPING.set(self)
+        try:
+            self._yielded = await self._pump.__anext__()
+        except StopAsyncIteration:
+            return False
+        finally:
+            _PUMPING.reset(token)
+            self._release()
         return True
 
     # -- consuming
@@ -684,15 +713,16 @@ class AsyncStream(_StreamBase):
         """Read the stream to its end, awaiting the handler's hooks on the way."""
         if _PUMPING.get(None) is self:
             raise RuntimeError(_REENTRY)
-        async with self._lock:
-            token = _PUMPING.set(self)
-            self._draining = True
-            try:
-                async for _event in self._pump:
-                    pass
-            finally:
-                self._draining = False
-                _PUMPING.reset(token)
+        await self._wait_idle()
+        self._busy = self._draining = True
+        token = _PUMPING.set(self)
+        try:
+            async for _event in self._pump:
+                pass
+        finally:
+            _PUMPING.reset(token)
+            self._draining = False
+            self._release()
 
     def __aiter__(self) -> AsyncIterator[Event]:
         """A new async iterator over the events (a view of its own; see the module doc)."""
@@ -743,13 +773,23 @@ class AsyncStream(_StreamBase):
     # -- closing
 
     async def aclose(self) -> None:
-        """Stop reading and close the source (``aclose()`` / ``close()``); shielded from
-        cancellation, so that leaving ``async with`` always releases the source."""
+        """Stop reading and close the source (``aclose()`` / ``close()``).
+
+        From another task than the one reading: the reader stops after the event it is
+        handling, and its ``until_done()`` or loop ends. Closing the source is shielded
+        from cancellation, so that leaving ``async with`` always releases it.
+        """
         if _PUMPING.get(None) is self:
             raise RuntimeError(_REENTRY)
+        self._stopping = True
+        await self._wait_idle()  # another task's pump step or drain ends after one event
         with anyio.CancelScope(shield=True):
-            async with self._lock:
+            await self._wait_idle()
+            self._busy = True
+            try:
                 await self._pump.aclose()
+            finally:
+                self._release()
             self._finished = True
             await self._close()
 
