@@ -176,7 +176,7 @@ def documented_handler(base: type) -> type:
         files=SimpleNamespace(retrieve=lambda file_id: SimpleNamespace(filename=f"{file_id}.pdf"))
     )
 
-    class EventHandler(base):  # type: ignore[valid-type, misc]
+    class EventHandler(base):  # type: ignore[misc]
         def on_text_created(self, text) -> None:  # type: ignore[no-untyped-def]
             print("\nassistant > ", end="", flush=True)
 
@@ -251,7 +251,7 @@ def test_documented_handler_on_recordings(path: Path) -> None:
 def logging_handler(base: type) -> type:
     """A handler logging the values each hook sees, at the time it sees them."""
 
-    class Log(base):  # type: ignore[valid-type, misc]
+    class Log(base):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
             self.log: list[tuple[Any, ...]] = []
@@ -335,7 +335,9 @@ def test_logged_values_match_openai_on_generated_stream() -> None:
 
 @pytest.mark.external
 @pytest.mark.skipif(not DOTNET, reason="recordings absent")
-@pytest.mark.parametrize("path", [p for p in DOTNET if p.name.endswith("_0.sse")], ids=str)
+@pytest.mark.parametrize(
+    "path", [p for p in DOTNET if p.name.endswith("_0.sse")], ids=lambda p: p.name
+)
 def test_logged_values_match_openai_on_recordings(path: Path) -> None:
     body = path.read_bytes()
     ours, theirs = logging_handler(EventHandler)(), logging_handler(AssistantEventHandler)()
@@ -415,19 +417,25 @@ def check_exactly_once(h: Lifecycle, state: State) -> None:
     for kind, object_id in h.counts:
         if not kind.startswith("text_"):  # text parts are counted per message
             assert h.counts[kind, object_id] == 1, (kind, object_id)
-    for message_id, snapshot in state.messages.items():
+    for message_id, message_snapshot in state.messages.items():
         assert h.counts["message_created", message_id] == 1
-        texts = sum(1 for part in snapshot.content or () if part.type == "text")
+        texts = sum(1 for part in message_snapshot.content or () if part.type == "text")
         assert h.counts["text_created", message_id] == texts
-        if snapshot.status in ("completed", "incomplete"):
+        if message_snapshot.status in ("completed", "incomplete"):
             assert h.counts["message_done", message_id] == 1
             assert h.counts["text_done", message_id] == texts
-    for step_id, snapshot in state.steps.items():
+    for step_id, step_snapshot in state.steps.items():
         assert h.counts["step_created", step_id] == 1
-        assert h.counts["step_done", step_id] == (snapshot.status != "in_progress")
-    for run_id, snapshot in state.runs.items():
+        assert h.counts["step_done", step_id] == (step_snapshot.status != "in_progress")
+    for run_id, run_snapshot in state.runs.items():
         assert h.counts["run_created", run_id] == 1
-        finished = snapshot.status in ("completed", "failed", "cancelled", "expired", "incomplete")
+        finished = run_snapshot.status in {
+            "completed",
+            "failed",
+            "cancelled",
+            "expired",
+            "incomplete",
+        }
         assert h.counts["run_done", run_id] == finished
     # on_run_status fires on every real change, once: a chain from the first status
     assert all(previous != status for previous, status in h.statuses)
@@ -481,8 +489,8 @@ def generated_stream(rng: random.Random, *, ordered: bool) -> tuple[bytes, list[
             announce = {"index": index, "id": f"call_{s}_{index}", "type": "function"}
             out.append(call_delta(step_id, {**announce, "function": function}))
             for _ in range(rng.randint(0, 3)):
-                piece = {"index": index, "type": "function", "function": {"arguments": "x"}}
-                out.append(call_delta(step_id, piece))
+                more = {"index": index, "type": "function", "function": {"arguments": "x"}}
+                out.append(call_delta(step_id, more))
         out.append(sse("thread.run.step.completed", step(step_id, "completed", calls)))
     for m in range(rng.randint(0, most)):
         message_id = f"msg_{m}"
@@ -794,7 +802,8 @@ def test_current_properties_inside_callbacks() -> None:
     s.until_done()
     assert seen == [("thread.message.delta", "in_progress", "msg_1", "step_2")] * 3
     assert h.current_run is s.current_run is s.state.current_run
-    assert s.current_event is h.current_event and s.current_event.event == "done"  # type: ignore[union-attr]
+    assert s.current_event is h.current_event
+    assert s.current_event is not None and s.current_event.event == "done"
     assert s.current_message_snapshot is s.state.messages["msg_1"]
     assert s.current_run_step_snapshot is s.state.steps["step_2"]
 

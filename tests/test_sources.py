@@ -80,7 +80,7 @@ def chunks_of(body: bytes, size: int = 100) -> list[bytes]:
         lambda: iter(chunks_of(BIG)),
         lambda: (bytearray(c) for c in chunks_of(BIG, 7)),
         lambda: io.BytesIO(BIG),
-        lambda: io.BufferedReader(io.BytesIO(BIG)),  # type: ignore[arg-type]
+        lambda: io.BufferedReader(io.BytesIO(BIG)),
     ],
     ids=["bytes", "bytearray", "memoryview", "list", "tuple", "iter", "gen", "BytesIO", "reader"],
 )

@@ -505,13 +505,13 @@ def test_close() -> None:
     s.close()
     assert source.closed == 1 and h.ends == 0  # never started: no on_end (as openai)
 
-    source = Source(split(text_stream(), 30))
+    generator = Source(split(text_stream(), 30))
     h = Counting()
-    with stream(source, handler=h) as s:
+    with stream(generator, handler=h) as s:
         for event in s:
             if event.event == "thread.message.delta":
                 break
-    assert source.closed and h.ends == 1 and s.finished
+    assert generator.closed and h.ends == 1 and s.finished
     assert list(s) == [] and h.deltas == ["Hello"]
     s.close()  # idempotent
     assert h.ends == 1
@@ -547,7 +547,7 @@ def test_continuation_without_the_state_starts_from_its_own_events() -> None:
     s = stream(continuation_stream())
     assert s.get_final_run().status == "completed"  # type: ignore[union-attr]
     # the step is known only from its completion: its tool call has no name
-    call = s.state.steps["step_1"].step_details.tool_calls[0]  # type: ignore[union-attr]
+    call: Any = s.state.steps["step_1"].step_details.tool_calls[0]  # type: ignore[union-attr,index]
     assert call.function is None
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import IO, Any, Final, TypeAlias
+from typing import Any, Final, Protocol, TypeAlias
 
 import anyio
 import anyio.lowlevel
@@ -32,8 +32,15 @@ __all__ = ["AsyncSource", "Source", "open_async", "open_sync"]
 #: Size of the slices a bytes body, a file or a plain ``.sse`` file is handed out in.
 CHUNK_SIZE: Final = 64 * 1024
 
+class BinaryReader(Protocol):
+    """A binary file object: anything with ``read(size) -> bytes`` (``close()`` is used
+    when present)."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
 Source: TypeAlias = (
-    "bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes] | Iterable[bytes]"
+    "bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryReader | Iterable[bytes]"
     " | httpx.Response | httpx_sse.EventSource"
 )
 """What :func:`streamkit.stream` reads."""
