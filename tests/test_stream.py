@@ -313,17 +313,22 @@ def test_final_getters() -> None:
 
 
 def test_final_getters_on_an_empty_stream() -> None:
-    s = stream(b"", on_truncated="ignore")
-    assert s.get_final_run() is None
-    assert s.get_final_messages() == [] == s.get_final_run_steps()
-    assert s.get_final_text() == ""
-    assert s.truncated
+    # An empty stream is empty, not cut short: the getters never raise on it.
+    for body in (b"", b": just a ping\n\n"):
+        s = stream(body)
+        assert s.get_final_run() is None
+        assert s.get_final_messages() == [] == s.get_final_run_steps()
+        assert s.get_final_text() == ""
+        assert not s.truncated
 
-    s = stream(b"")
-    with pytest.raises(StreamTruncated, match="before any event"):
+
+def test_a_stream_cut_after_its_first_event_is_truncated() -> None:
+    s = stream(sse("thread.run.created", run("queued")))
+    with pytest.raises(StreamTruncated, match="after 1 event"):
         s.get_final_messages()
-    assert s.get_final_messages() == []  # raised once; then the (empty) state is readable
-    assert s.get_final_run() is None
+    assert s.get_final_messages() == []  # raised once; then the state is readable
+    assert s.get_final_run() is not None
+    assert s.truncated
 
 
 def test_final_text_of_several_messages() -> None:

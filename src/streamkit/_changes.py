@@ -228,7 +228,9 @@ class Problem(Change):
 
     ``kind`` is one of: "illegal_transition", "unknown_object" (a delta or event for an
     object never seen, in lenient mode), "malformed" and "recovered" (tolerant decoding),
-    "mismatch" (the server's final object differs from what the deltas built).
+    "mismatch" (the server's final object differs from what the deltas built),
+    "truncated" (the stream ended before ``done`` or a final run status; reported by a
+    stream with ``on_truncated="warn"``).
     ``message`` says what happened, naming the object, its status and the event.
     """
 

@@ -32,6 +32,7 @@ __all__ = ["AsyncSource", "Source", "open_async", "open_sync"]
 #: Size of the slices a bytes body, a file or a plain ``.sse`` file is handed out in.
 CHUNK_SIZE: Final = 64 * 1024
 
+
 class BinaryReader(Protocol):
     """A binary file object: anything with ``read(size) -> bytes`` (``close()`` is used
     when present)."""

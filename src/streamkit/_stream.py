@@ -317,16 +317,15 @@ class _StreamBase:
 
     def _truncation(self) -> c.Problem | None:
         """At the end of the source: raise, or return a Problem to report, or None."""
-        if self._ended:
+        last = self.current_event
+        if self._ended or last is None:
+            # An empty stream (no event at all) is empty, not cut short: the final
+            # getters never raise on it and return [] / None.
             return None
         self.truncated = True
-        last = self.current_event
-        if last is None:
-            after = "before any event"
-        else:
-            sse = last.sse
-            line = f" (SSE line {sse.line})" if sse is not None and sse.line is not None else ""
-            after = f"after {self._events} event(s), the last {last.event!r}{line}"
+        sse = last.sse
+        line = f" (SSE line {sse.line})" if sse is not None and sse.line is not None else ""
+        after = f"after {self._events} event(s), the last {last.event!r}{line}"
         message = (
             f"the stream ended {after}, {self._bytes} bytes in, without a 'done' event "
             "or a final run status (completed, failed, cancelled, expired, incomplete, "
@@ -339,7 +338,7 @@ class _StreamBase:
         if self._on_truncated == "ignore":
             return None
         warnings.warn(message, StreamTruncatedWarning, stacklevel=4)
-        problem = c.Problem(event=last, kind="truncated", message=message)  # type: ignore[arg-type]
+        problem = c.Problem(event=last, kind="truncated", message=message)
         self.state.problems.append(problem)
         return problem
 
