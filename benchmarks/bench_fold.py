@@ -29,12 +29,11 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _streams import assistant_stream, chunked  # noqa: E402
-
-from streamkit import _changes  # noqa: E402
-from streamkit.events import decode  # noqa: E402
-from streamkit.fold import State  # noqa: E402
-from streamkit.sse import SSEParser  # noqa: E402
+from _streams import assistant_stream, chunked
+from streamkit import _changes
+from streamkit.events import decode
+from streamkit.fold import State
+from streamkit.sse import SSEParser
 
 
 def streamkit_fold(chunks: list[bytes]) -> int:
