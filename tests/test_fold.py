@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from streamkit import ProtocolError
 from streamkit import _changes as c
-from streamkit.events import Event, decode
+from streamkit.events import Event, RecoveredEventWarning, decode
 from streamkit.fold import MESSAGE_MOVES, RUN_MOVES, STEP_MOVES, State
 from streamkit.sse import ServerSentEvent, SSEParser, encode
 
@@ -618,7 +618,8 @@ def test_recordings_fold_to_the_servers_final_objects(name: str) -> None:
 
 def test_tolerant_and_lenient_problems_are_changes() -> None:
     bad = ServerSentEvent(event="thread.run.created", data='{"id":"run_1","status":"queued"}}')
-    event = decode(bad, tolerant=True)
+    with pytest.warns(RecoveredEventWarning, match="junk"):
+        event = decode(bad, tolerant=True)
     state = State()
     changes = state.apply(event)
     assert [x.kind for x in changes if isinstance(x, c.Problem)] == ["recovered"]
