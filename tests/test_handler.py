@@ -33,11 +33,6 @@ except ImportError:  # pragma: no cover
 needs_openai = pytest.mark.skipif(AssistantEventHandler is None, reason="needs openai-python")
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 # --- streams ---------------------------------------------------------------------------
 
 

@@ -42,11 +42,6 @@ STARTED = datetime(2025, 10, 30, 22, 2, 22, 123456, tzinfo=UTC)
 EURO = "€".encode()  # 3 bytes: split across chunks below
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 class FakeClock:
     """A clock whose time only moves when told to (or when something sleeps on it)."""
 

@@ -17,11 +17,6 @@ from streamkit._stream import StreamTruncated, astream, stream
 from streamkit.record import Recorder, TruncatedRecordingWarning
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def sse(event: str, data: object) -> bytes:
     text = data if isinstance(data, str) else json.dumps(data)
     return f"event: {event}\ndata: {text}\n\n".encode()

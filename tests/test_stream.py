@@ -25,12 +25,6 @@ from streamkit._stream import (
 from streamkit.fold import State
 from streamkit.models import Message, Run, RunStep
 
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 # --- streams ---------------------------------------------------------------------------
 
 

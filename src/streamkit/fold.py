@@ -376,6 +376,36 @@ class State:
                 )
             )
 
+    def _delta_target(
+        self, what: str, target: Any, object_id: str, event: Event, out: list[c.Change]
+    ) -> Any:
+        """For a delta whose step or message is unknown or not in progress: report it,
+        and return the object to merge into (for an unknown one, a new placeholder)."""
+        if target is not None:
+            out.append(
+                self._violation(
+                    "illegal_transition",
+                    f"{what} {object_id} in status {target.status!r} got {event.event}",
+                    what=what,
+                    object_id=object_id,
+                    status=target.status,
+                    event=event,
+                )
+            )
+            return target
+        self._unknown_object(what, object_id, event, out)
+        if what == "step":
+            step = RunStep(id=object_id, object="thread.run.step", status="in_progress")
+            self.steps[object_id] = step
+            self._step_tracks[object_id] = self._step_track(step)
+            out.append(c.StepCreated(event, step))
+            return step
+        message = Message(id=object_id, object="thread.message", status="in_progress", content=[])
+        self.messages[object_id] = message
+        self._message_tracks[object_id] = self._message_track(message)
+        out.append(c.MessageCreated(event, message))
+        return message
+
     def _unknown_object(self, what: str, object_id: str, event: Event, out: list[c.Change]) -> None:
         out.append(
             self._violation(
@@ -521,23 +551,8 @@ class State:
         out: list[c.Change] = []
         self._recovered(event, out)
         step = self.steps.get(data.id)
-        if step is None:
-            self._unknown_object("step", data.id, event, out)
-            step = RunStep(id=data.id, object="thread.run.step", status="in_progress")
-            self.steps[step.id] = step
-            self._step_tracks[step.id] = self._step_track(step)
-            out.append(c.StepCreated(event=event, step=step))
-        elif step.status != "in_progress":
-            out.append(
-                self._violation(
-                    "illegal_transition",
-                    f"step {step.id} in status {step.status!r} got {event.event}",
-                    what="step",
-                    object_id=step.id,
-                    status=step.status,
-                    event=event,
-                )
-            )
+        if step is None or step.status != "in_progress":
+            step = self._delta_target("step", step, data.id, event, out)
         track = self._step_tracks[step.id]
         track.deltas += 1
         self.current_step = step
@@ -682,23 +697,8 @@ class State:
         if event.warning is not None:
             self._recovered(event, out)
         message = self.messages.get(data.id)
-        if message is None:
-            self._unknown_object("message", data.id, event, out)
-            message = Message(id=data.id, object="thread.message", status="in_progress", content=[])
-            self.messages[message.id] = message
-            self._message_tracks[message.id] = self._message_track(message)
-            out.append(c.MessageCreated(event=event, message=message))
-        elif message.status != "in_progress":
-            out.append(
-                self._violation(
-                    "illegal_transition",
-                    f"message {message.id} in status {message.status!r} got {event.event}",
-                    what="message",
-                    object_id=message.id,
-                    status=message.status,
-                    event=event,
-                )
-            )
+        if message is None or message.status != "in_progress":
+            message = self._delta_target("message", message, data.id, event, out)
         track = self._message_tracks[message.id]
         track.deltas += 1
         self.current_message = message
