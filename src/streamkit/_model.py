@@ -488,6 +488,10 @@ def _emit_decode(
         k = repr(key)
         t = f"{tag}_{i}"
         body = ind + "    "
+        if kind in (_PLAIN, _GROW) and not required:
+            # Absence is read from the input dict itself, so None is all we need here.
+            out.append(f"{ind}{dst}.{attr} = {src}.get({k})")
+            continue
         out.append(f"{ind}if {k} in {src}:")
         if kind in (_PLAIN, _GROW):
             out.append(f"{body}{dst}.{attr} = {src}[{k}]")
