@@ -676,3 +676,23 @@ def test_a_final_object_that_disagrees_is_a_mismatch() -> None:
     problems = [x for x in changes if isinstance(x, c.Problem)]
     assert [p.kind for p in problems] == ["mismatch"]
     assert "msg_1" in problems[0].message
+
+
+def test_snapshots_keep_their_identity_across_full_object_events() -> None:
+    state = State()
+    first = state.apply(ev("thread.message.created", message("in_progress")))
+    held = first[0].message  # type: ignore[attr-defined]
+    state.apply(ev("thread.message.in_progress", message("in_progress")))
+    state.apply(message_delta({"index": 0, "type": "text", "text": {"value": "Hi"}}))
+    assert held.content[0].text.value == "Hi"
+    final = [{"type": "text", "text": {"value": "Hi!", "annotations": []}}]
+    state.apply(ev("thread.message.completed", message("completed", final)))
+    assert state.messages["msg_1"] is held
+    assert (held.status, held.content[0].text.value) == ("completed", "Hi!")
+
+    run_held = state.apply(ev("thread.run.created", run("queued")))[0].run  # type: ignore[attr-defined]
+    state.apply(ev("thread.run.in_progress", run("in_progress")))
+    assert state.runs["run_1"] is run_held and run_held.status == "in_progress"
+    step_held = state.apply(ev("thread.run.step.created", step("in_progress")))[0].step  # type: ignore[attr-defined]
+    state.apply(ev("thread.run.step.completed", step("completed")))
+    assert state.steps["step_1"] is step_held and step_held.status == "completed"

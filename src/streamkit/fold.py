@@ -12,7 +12,8 @@ object, its status and the event, before anything is changed. In lenient mode th
 thing is returned as a :class:`Problem` change and the event is applied anyway.
 
 Full-object events (``created``, ``in_progress``, ``completed`` ...) upsert: the snapshot
-becomes a copy of the server's object (decoded events are never mutated). A stream may so
+takes the values of a copy of the server's object (decoded events are never mutated),
+in place, so a snapshot someone holds stays the live one. A stream may so
 begin in the middle of a lifecycle, e.g. with ``thread.run.step.completed`` for a step
 created in the stream before it, and a :class:`State` may be fed several streams (the one
 that submits tool outputs continues the one that required action).
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -245,6 +246,17 @@ class _StepTrack:
 
 
 _has = Model.has
+_M = TypeVar("_M", bound=Model)
+
+
+def _adopt(old: _M | None, new: _M) -> _M:
+    """Make ``old`` (when there is one) the snapshot ``new`` describes, keeping its identity:
+    whoever holds a snapshot keeps seeing it live across full-object events."""
+    if old is None or type(old) is not type(new):
+        return new
+    for field in attrs.fields(type(old)):
+        setattr(old, field.name, getattr(new, field.name))
+    return old
 
 
 def _index_of(delta: Any, items: _Indexed) -> int:
@@ -457,7 +469,7 @@ class State:
             self._check_move("run", {}, data.id, old_status, data.status, event, out)
         else:
             self._check_move("run", RUN_MOVES, data.id, old_status, data.status, event, out)
-        run = data.clone()
+        run = _adopt(old, data.clone())
         self.runs[run.id] = run
         self.current_run = run
         if old is None:
@@ -497,7 +509,7 @@ class State:
         old_status = old.status if old is not None else None
         table = {} if event.event == "thread.run.step.created" and old is not None else STEP_MOVES
         self._check_move("step", table, data.id, old_status, data.status, event, out)
-        step = data.clone()
+        step = _adopt(old, data.clone())
         old_track = self._step_tracks.get(step.id)
         track = self._step_track(step)
         leftover: dict[int, Any] = {}
@@ -642,6 +654,7 @@ class State:
         terminal = message.status in MESSAGE_TERMINAL and old_status not in MESSAGE_TERMINAL
         if terminal and old is not None and old_track is not None and old_track.deltas:
             self._compare(old, message, event, out)
+        message = _adopt(old, message)
         track = self._message_track(message)
         seen: set[int] = set()
         leftover: dict[int, Any] = {}
