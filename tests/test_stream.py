@@ -619,6 +619,41 @@ async def test_async_views_in_concurrent_tasks() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_view_in_another_task_is_not_starved_by_the_pumping_task() -> None:
+    body = text_stream([f"p{i}" for i in range(20)])
+    s = astream(Source(split(body, 30)).aiter())
+    log: list[str] = []
+
+    async def events() -> None:
+        async for _ in s:
+            log.append("E")
+
+    async def texts() -> None:
+        async for _ in s.text_deltas:
+            log.append("T")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(events)
+        await anyio.sleep(0)
+        tg.start_soon(texts)
+    trace = "".join(log)
+    assert trace.count("T") == 20 and "ETE" in trace  # interleaved, not all at the end
+
+    s = astream(Source(split(body, 30)).aiter())
+    log.clear()
+
+    async def drain() -> None:
+        await s.until_done()
+        log.append("D")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(drain)
+        await anyio.sleep(0)
+        tg.start_soon(texts)
+    assert log == ["T"] * 20 + ["D"]  # each piece while until_done() ran, not after it
+
+
+@pytest.mark.anyio
 async def test_slow_consumer_backpressure() -> None:
     body = text_stream([f"p{i}" for i in range(50)])
     blocks = [block + b"\n\n" for block in body.split(b"\n\n") if block]

@@ -625,6 +625,8 @@ class AsyncStream(_StreamBase):
                         yield event
                     elif self._stopping:
                         raise _Stopped
+                    elif self._idle is not None:
+                        self._wake()  # views waiting for a draining pump: see their items
             self._events = events
             problem = self._truncation()
             if problem is not None:
@@ -670,19 +672,22 @@ class AsyncStream(_StreamBase):
             if handler is not None:
                 await handler.on_end()
 
-    async def _wait_idle(self) -> None:
-        """Wait until no other task runs the pump (a flag, not a lock: nothing to pay when
-        uncontended)."""
-        while self._busy:
+    async def _wait_idle(self, buf: deque[Any] | None = None) -> None:
+        """Wait until no other task runs the pump, or until ``buf`` got items from it (a
+        flag, not a lock: nothing to pay when uncontended)."""
+        while self._busy and not buf:
             if self._idle is None:
                 self._idle = anyio.Event()
             await self._idle.wait()
 
-    def _release(self) -> None:
-        self._busy = False
+    def _wake(self) -> None:
         if self._idle is not None:
             self._idle.set()
             self._idle = None
+
+    def _release(self) -> None:
+        self._busy = False
+        self._wake()
 
     async def _advance(self, buf: deque[Any] | None = None) -> bool:
         """Run the pump for one event, unless ``buf`` got items while waiting for the pump;
@@ -690,7 +695,7 @@ class AsyncStream(_StreamBase):
         if _PUMPING.get(None) is self:
             raise RuntimeError(_REENTRY)
         if self._busy:
-            await self._wait_idle()
+            await self._wait_idle(buf)
             if buf:
                 return True
         if self._stopping:
