@@ -425,6 +425,18 @@ def test_event_limit_counts_the_block_up_to_its_blank_line(sep: bytes) -> None:
         parse(block, max_event_bytes=size - 1)
 
 
+def test_event_limit_is_checked_when_a_chunk_is_only_the_lf_of_a_split_crlf() -> None:
+    # The same bytes fed whole raise; the chunk holding just the LF of a CRLF split after
+    # the CR must check the open block too.
+    body = b"data: x\r\ndata: y\r\n"  # an open block of 18 bytes
+    with pytest.raises(SSEError, match="max_event_bytes=17"):
+        SSEParser(max_event_bytes=17).feed(body)
+    parser = SSEParser(max_event_bytes=17)
+    parser.feed(body[:-1])
+    with pytest.raises(SSEError, match="max_event_bytes=17"):
+        parser.feed(b"\n")
+
+
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError):
         SSEParser(max_line_bytes=0)

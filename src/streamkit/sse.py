@@ -179,6 +179,7 @@ class SSEParser:
                 self._pos += 1
                 data = data[1:]
                 if not data:
+                    self._check_open()
                     return []
         if not self._started:
             head = b"".join(self._tail) + data if self._tail else data
