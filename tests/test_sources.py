@@ -201,6 +201,61 @@ def test_generator_is_closed_on_early_exit() -> None:
     assert log == ["closed"]
 
 
+class ClosableIterable:
+    """An iterable (not its own iterator) with close(), like requests.Response."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.chunks)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class AClosableIterable:
+    """An async iterable (not its own iterator) with aclose()."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.closed = False
+
+    async def _gen(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._gen()
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def test_an_iterable_with_close_is_closed() -> None:
+    source = ClosableIterable(chunks_of(BIG))
+    assert stream(source).get_final_text() == BIG_TEXT
+    assert source.closed
+
+    source = ClosableIterable(chunks_of(BIG))
+    with stream(source) as s:
+        next(s)
+    assert source.closed
+
+
+@pytest.mark.anyio
+async def test_an_iterable_with_close_is_closed_by_astream() -> None:
+    source = ClosableIterable(chunks_of(BIG))
+    assert await astream(source).get_final_text() == BIG_TEXT
+    assert source.closed
+
+    asource = AClosableIterable(chunks_of(BIG))
+    async with astream(asource) as s:
+        await s.__anext__()
+    assert asource.closed
+
+
 # --- httpx ---------------------------------------------------------------------------------
 
 

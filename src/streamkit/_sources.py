@@ -143,7 +143,7 @@ def open_sync(source: Source) -> tuple[Iterator[bytes], Close]:
         return chunks, _closing(chunks, source)
     if isinstance(source, Iterable):
         chunks = iter(source)
-        return chunks, _closing(chunks)
+        return chunks, _closing(chunks) if chunks is source else _closing(chunks, source)
     if isinstance(source, AsyncIterable):
         raise TypeError("an async iterable source needs streamkit.astream()")
     raise TypeError(f"cannot stream from a {type(source).__name__}: see streamkit.stream()")
@@ -240,9 +240,10 @@ def open_async(source: AsyncSource) -> tuple[AsyncIterator[bytes], AClose]:
         return chunks, _aclosing(chunks, _closer(source))
     if isinstance(source, AsyncIterable):
         chunks = aiter(source)
-        return chunks, _aclosing(chunks)
+        return chunks, _aclosing(chunks, None if chunks is source else _closer(source))
     if isinstance(source, Iterable):
         sync_chunks = iter(source)
         chunks = _in_memory(sync_chunks)
-        return chunks, _aclosing(chunks, _closer(sync_chunks))
+        source_close = None if sync_chunks is source else _closer(source)
+        return chunks, _aclosing(chunks, _closer(sync_chunks), source_close)
     raise TypeError(f"cannot stream from a {type(source).__name__}: see streamkit.astream()")
