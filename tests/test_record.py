@@ -268,6 +268,7 @@ def header_line(**fields: object) -> bytes:
         (header_line() + b'{"t":2,"text":"a"}\n{"t":1,"text":"b"}\n', 3, "before the previous"),
         (header_line() + b'{"t":0,"text":"a","base64":"YQ=="}\n', 2, "exactly one of"),
         (header_line() + b'{"t":0,"base64":"!!"}\n', 2, "not valid base64"),
+        (header_line() + '{"t":0,"base64":"é"}\n'.encode(), 2, "not valid base64"),
         (header_line() + b'{"t":0}\n', 2, "exactly one of"),
         (header_line() + b'{"x":0}\n', 2, "neither a chunk line"),
         (header_line() + b'{"end":0,"chunks":1,"bytes":0}\n', 2, "do not match"),

@@ -10,7 +10,6 @@ recording is.
 from __future__ import annotations
 
 import base64
-import binascii
 import math
 import os
 import re
@@ -600,7 +599,7 @@ def _chunk_data(obj: Mapping[str, Any], name: str, lineno: int) -> bytes:
     if isinstance(b64, str) and text is None:
         try:
             return base64.b64decode(b64, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a non-ASCII character
             raise RecordingError(name, lineno, "'base64' is not valid base64") from None
     raise RecordingError(name, lineno, "a chunk line needs exactly one of 'text' or 'base64'")
 
