@@ -440,6 +440,30 @@ def test_record_injected_transport(
     assert run(capsys, "validate", str(out_file))[0] == 0
 
 
+def test_record_redacts_every_secret_request_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=iter([c.data for c in demo_recording().chunks]))
+
+    monkeypatch.setattr(
+        _cli, "client_factory", lambda: httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    out_file = tmp_path / "mock.jsonl"
+    secrets = ["OpenAI-Api-Key: s1", "Cookie: s2", "X_Api_Key: s3", "Client-Secret: s4"]
+    argv = ["record", "https://api.example/stream", "-o", str(out_file)]
+    for header in secrets:
+        argv += ["-H", header]
+    assert run(capsys, *argv)[0] == 0
+    header = load_recording(out_file).header
+    assert header is not None
+    sent = dict(header.metadata["request"]["headers"])
+    for name in ("OpenAI-Api-Key", "Cookie", "X_Api_Key", "Client-Secret"):
+        assert sent[name] == "[REDACTED]", name
+
+
 # --- a real process -------------------------------------------------------------------------
 
 

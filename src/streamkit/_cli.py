@@ -26,10 +26,12 @@ from ._version import __version__
 from .events import DoneEvent, ErrorEvent, Event, RecoveredEventWarning, decode
 from .fold import RUN_TERMINAL, State
 from .record import (
+    _SECRET_HEADERS,
     Recorder,
     Recording,
     RecordingError,
     TruncatedRecordingWarning,
+    _normalize_name,
     load_recording,
     record_response,
     replay,
@@ -40,8 +42,9 @@ __all__ = ["main"]
 
 #: Plain bodies are replayed in chunks of this size, so long files show progress.
 PLAIN_CHUNK = 64 * 1024
-#: Request headers whose values never reach a recording or the terminal.
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
+#: Request headers whose values never reach a recording or the terminal (compared
+#: lower-cased, "_" read as "-"): the same names the recording's header redaction uses.
+SECRET_HEADERS = _SECRET_HEADERS
 _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
 _EVENT_LINE = re.compile(r"^event(:|$)")
 
@@ -457,7 +460,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             "method": method,
             "url": str(url.copy_with(query=None)),
             "headers": [
-                [name, "[REDACTED]" if name.lower() in SECRET_HEADERS else value]
+                [name, "[REDACTED]" if _normalize_name(name) in SECRET_HEADERS else value]
                 for name, value in headers
             ],
         }
