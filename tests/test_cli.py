@@ -423,6 +423,23 @@ def test_record_errors(server: str, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert status == 2 and "bad header" in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "phrase"),
+    [
+        (["http://example.invalid:abc/"], "invalid URL"),
+        (["http://127.0.0.1:9/", "-H", "Xé: v"], "bad header"),
+        (["http://127.0.0.1:9/", "-H", "X: é"], "bad header"),
+    ],
+)
+def test_record_bad_url_or_header_is_one_error_line(
+    argv: list[str], phrase: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run(capsys, "record", *argv, "-o", str(tmp_path / "x.jsonl"))
+    assert status == 2
+    assert_one_error_line(err)
+    assert phrase in err
+
+
 def test_record_injected_transport(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

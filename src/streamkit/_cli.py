@@ -429,6 +429,8 @@ def _headers(values: Sequence[str]) -> list[tuple[str, str]]:
         name, colon, rest = value.partition(":")
         if not colon or not name.strip():
             raise CLIError(f"bad header {value!r}: expected 'Name: value'")
+        if not value.isascii():  # httpx sends header names and values as ASCII
+            raise CLIError(f"bad header {value!r}: not ASCII")
         pairs.append((name.strip(), rest.strip()))
     return pairs
 
@@ -454,7 +456,10 @@ def cmd_record(args: argparse.Namespace) -> int:
         headers.append(("Content-Type", "application/json"))
     if "accept" not in names:
         headers.append(("Accept", "text/event-stream"))
-    url = httpx.URL(args.url)
+    try:
+        url = httpx.URL(args.url)
+    except httpx.InvalidURL as e:
+        raise CLIError(f"{args.url}: invalid URL ({e})") from None
     metadata = {
         "request": {
             "method": method,
