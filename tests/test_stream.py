@@ -811,3 +811,19 @@ async def test_aclose_from_another_task_stops_the_reader(reader: str) -> None:
     assert sorted(finished) == ["closed", "reader"]
     assert source.closed and s.finished and h.ends == 1
     assert 0 < len(h.deltas) < 200
+
+
+def test_a_stream_that_ends_after_an_error_event_is_not_truncated() -> None:
+    errors = []
+
+    class Handler(EventHandler):
+        def on_error_event(self, error: Any) -> None:
+            errors.append(error.message)
+
+    body = sse("thread.run.created", run("queued")) + sse(
+        "error", {"message": "server overloaded", "type": "server_error"}
+    )
+    s = stream(body, handler=Handler())
+    s.until_done()
+    assert errors == ["server overloaded"]
+    assert not s.truncated

@@ -51,8 +51,9 @@ T = TypeVar("T")
 OnTruncated: TypeAlias = Literal["raise", "warn", "ignore"]
 Snapshot: TypeAlias = Run | RunStep | Message | Thread
 
-#: Changes after which a stream may legitimately end.
-_ENDINGS: Final = frozenset({c.StreamDone, c.RunFinished, c.RunRequiresAction})
+#: Changes after which the source may end without the stream being cut short. The server
+#: closes the stream after an `error` event, which on_error_event reports.
+_ENDINGS: Final = frozenset({c.StreamDone, c.RunFinished, c.RunRequiresAction, c.ErrorReceived})
 _TIMEOUTS: Final = (httpx.TimeoutException, TimeoutError)
 #: The async stream whose pump the current task is running, to refuse re-entry.
 _PUMPING: contextvars.ContextVar[object] = contextvars.ContextVar("streamkit_pumping")
