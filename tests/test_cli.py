@@ -283,6 +283,23 @@ def test_validate_truncated_stream(tmp_path: Path, capsys: pytest.CaptureFixture
     assert out.count(": truncated: ") == 1
 
 
+def test_validate_into_a_closed_pipe_still_reports_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class ClosedPipe:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+        def flush(self) -> None:
+            raise BrokenPipeError
+
+    path = tmp_path / "cut.sse"
+    body = demo_body()
+    path.write_bytes(body[: body.index(b"event: thread.run.requires_action")])
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["validate", str(path)]) == 1  # `streamkit validate x | head -0` found problems
+
+
 def test_validate_truncated_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "cut.jsonl"
     with Recorder(path) as recorder:  # closed without end(): truncated

@@ -409,8 +409,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             )
         )
     reports.sort(key=lambda r: r.line)
-    for report in reports:
-        print(f"{args.file}:{report.line}: {report.kind}: {report.message}")
+    try:
+        for report in reports:
+            print(f"{args.file}:{report.line}: {report.kind}: {report.message}")
+    except BrokenPipeError:  # the reader stopped early: the problems are still there
+        pass
     if reports:
         print(
             f"{args.file}: {len(reports)} problem(s) in {len(pipeline.events)} events",
