@@ -520,3 +520,81 @@ def test_subprocess(demo_file: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("streamkit: ") and done.stderr.count("\n") == 1
+
+
+def test_record_keeps_no_credentials_from_the_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=iter([c.data for c in demo_recording().chunks]))
+
+    monkeypatch.setattr(
+        _cli, "client_factory", lambda: httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    out_file = tmp_path / "creds.jsonl"
+    url = "https://user:hunter2@api.example/v1/stream?key=q"
+    assert run(capsys, "record", url, "-o", str(out_file))[0] == 0
+    header = load_recording(out_file).header
+    assert header is not None
+    saved = header.metadata["request"]["url"]
+    assert "hunter2" not in saved and "user" not in saved and "key=q" not in saved
+    assert saved == "https://api.example/v1/stream"
+
+
+def test_live_view_survives_hostile_stream_data() -> None:
+    """Markup-like names and absurdly nested arguments are shown, not interpreted."""
+    import io
+
+    from rich.console import Console
+
+    from streamkit._render import LiveRenderer
+    from streamkit.events import decode
+    from streamkit.fold import State
+    from streamkit.sse import ServerSentEvent
+
+    nested = "[" * 5000 + "]" * 5000
+    events = [
+        (
+            "thread.run.step.created",
+            {
+                "id": "step_1",
+                "object": "thread.run.step",
+                "status": "in_progress",
+                "step_details": {
+                    "type": "tool_calls",
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {
+                                "name": "[/bold]evil[red",
+                                "arguments": nested,
+                                "output": None,
+                            },
+                        }
+                    ],
+                },
+            },
+        ),
+        (
+            "thread.message.created",
+            {
+                "id": "msg_1",
+                "object": "thread.message",
+                "status": "in_progress",
+                "role": "[/]assistant",
+                "content": [],
+            },
+        ),
+    ]
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100)
+    state = State()
+    renderer = LiveRenderer(console, state)
+    for name, payload in events:
+        sse = ServerSentEvent(event=name, data=json.dumps(payload))
+        renderer.update(state.apply(decode(sse)))
+    renderer.close()
+    assert "[/bold]evil[red" in out.getvalue()

@@ -466,7 +466,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     metadata = {
         "request": {
             "method": method,
-            "url": str(url.copy_with(query=None)),
+            # No query string and no user:password: a recording is meant to be shared.
+            "url": str(url.copy_with(query=None, username=None, password=None)),
             "headers": [
                 [name, "[REDACTED]" if _normalize_name(name) in SECRET_HEADERS else value]
                 for name, value in headers

@@ -335,6 +335,7 @@ class LiveRenderer:
         return line
 
     def _step(self, step: RunStep) -> list[RenderableType]:
+        from rich.markup import escape
         from rich.padding import Padding
         from rich.panel import Panel
         from rich.text import Text
@@ -359,11 +360,15 @@ class LiveRenderer:
                 body.append(f"{len(results or [])} result(s)")
             title = f"{_call_title(call)} · {step.status or '?'}"
             out.append(
-                Padding(Panel(body, title=title, title_align="left", border_style="blue"), (0, 2))
+                Padding(
+                    Panel(body, title=escape(title), title_align="left", border_style="blue"),
+                    (0, 2),
+                )
             )
         return out
 
     def _message(self, message: Message) -> list[RenderableType]:
+        from rich.markup import escape
         from rich.padding import Padding
         from rich.panel import Panel
         from rich.text import Text
@@ -375,12 +380,13 @@ class LiveRenderer:
                 body.append("\n" + line, style="dim")
         title = f"{message.role or 'message'} · {message.status or '?'}"
         style = "green" if message.role == "assistant" else "white"
-        return [Padding(Panel(body, title=title, title_align="left", border_style=style), (0, 2))]
+        panel = Panel(body, title=escape(title), title_align="left", border_style=style)
+        return [Padding(panel, (0, 2))]
 
 
 def _pretty_json(text: str) -> str:
     """Indent complete JSON arguments; show partial ones as they are."""
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
