@@ -673,3 +673,14 @@ def test_real_recordings_parse_to_json_or_done() -> None:
             if event.data != "[DONE]":
                 assert isinstance(orjson.loads(event.data), dict), (path.name, event.line)
         assert events[-1] == ServerSentEvent("done", "[DONE]")
+
+
+def test_pending_says_whether_an_event_has_begun_and_not_finished() -> None:
+    parser = SSEParser()
+    assert not parser.pending
+    parser.feed(b"event: x\ndata: 1")
+    assert parser.pending  # inside a line
+    parser.feed(b"\n")
+    assert parser.pending  # inside a block
+    assert len(parser.feed(b"\n")) == 1
+    assert not parser.pending

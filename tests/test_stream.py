@@ -827,3 +827,12 @@ def test_a_stream_that_ends_after_an_error_event_is_not_truncated() -> None:
     s.until_done()
     assert errors == ["server overloaded"]
     assert not s.truncated
+
+
+def test_a_stream_cut_inside_its_first_event_is_truncated() -> None:
+    body = b'event: thread.run.created\ndata: {"id": "run_1", "stat'
+    s = stream(body)
+    with pytest.raises(StreamTruncated, match="inside its first event"):
+        s.until_done()
+    assert s.truncated
+    assert s.get_final_run() is None

@@ -230,7 +230,8 @@ class Problem(Change):
     object never seen, in lenient mode), "malformed" and "recovered" (tolerant decoding),
     "mismatch" (the server's final object differs from what the deltas built),
     "truncated" (the stream ended before ``done`` or a final run status; reported by a
-    stream with ``on_truncated="warn"``).
+    stream with ``on_truncated="warn"``; its ``event`` is None when the stream was cut
+    inside its very first event).
     ``message`` says what happened, naming the object, its status and the event.
     """
 

@@ -251,6 +251,7 @@ class _StreamBase:
         self._on_truncated = on_truncated
         self._sinks: list[_Sink] = []
         self._ended = False  # a change in _ENDINGS was seen
+        self._parser: SSEParser | None = None
         self._finished = False  # the pump will produce nothing more
         self._source_closed = False
         self._events = 0
@@ -319,14 +320,18 @@ class _StreamBase:
     def _truncation(self) -> c.Problem | None:
         """At the end of the source: raise, or return a Problem to report, or None."""
         last = self.current_event
-        if self._ended or last is None:
-            # An empty stream (no event at all) is empty, not cut short: the final
-            # getters never raise on it and return [] / None.
+        pending = self._parser is not None and self._parser.pending
+        if self._ended or (last is None and not pending):
+            # An empty stream (no event at all, nothing half-received) is empty, not cut
+            # short: the final getters never raise on it and return [] / None.
             return None
         self.truncated = True
-        sse = last.sse
-        line = f" (SSE line {sse.line})" if sse is not None and sse.line is not None else ""
-        after = f"after {self._events} event(s), the last {last.event!r}{line}"
+        if last is None:
+            after = "inside its first event"
+        else:
+            sse = last.sse
+            line = f" (SSE line {sse.line})" if sse is not None and sse.line is not None else ""
+            after = f"after {self._events} event(s), the last {last.event!r}{line}"
         message = (
             f"the stream ended {after}, {self._bytes} bytes in, without a 'done' event "
             "or a final run status (completed, failed, cancelled, expired, incomplete, "
@@ -339,7 +344,8 @@ class _StreamBase:
         if self._on_truncated == "ignore":
             return None
         warnings.warn(message, StreamTruncatedWarning, stacklevel=4)
-        problem = c.Problem(event=last, kind="truncated", message=message)
+        # ``last`` is None when the stream was cut inside its first event (see Problem).
+        problem = c.Problem(event=last, kind="truncated", message=message)  # type: ignore[arg-type]
         self.state.problems.append(problem)
         return problem
 
@@ -378,7 +384,8 @@ class Stream(_StreamBase):
         table = dispatch_table(handler) if handler is not None else {}
         on_event = _on_event(handler, EventHandler)
         get = table.get
-        feed = SSEParser().feed
+        self._parser = parser = SSEParser()
+        feed = parser.feed
         apply = self.state.apply
         tolerant = self._tolerant
         sinks = self._sinks
@@ -592,7 +599,8 @@ class AsyncStream(_StreamBase):
         table = dispatch_table(handler) if handler is not None else {}
         on_event = _on_event(handler, AsyncEventHandler)
         get = table.get
-        feed = SSEParser().feed
+        self._parser = parser = SSEParser()
+        feed = parser.feed
         apply = self.state.apply
         tolerant = self._tolerant
         sinks = self._sinks

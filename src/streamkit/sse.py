@@ -167,6 +167,12 @@ class SSEParser:
 
     # -- public API ---------------------------------------------------------------------
 
+    @property
+    def pending(self) -> bool:
+        """Whether the bytes fed so far end inside a line or a block: an event had begun
+        and was not finished (at the end of the stream, those bytes are discarded)."""
+        return bool(self._tail) or self._block_off >= 0
+
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Consume the next bytes of the stream; return the events they complete."""
         if self._error is not None or self._closed:
