@@ -21,6 +21,7 @@ import argparse
 import gc
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,31 @@ def streamkit_fold(chunks: list[bytes]) -> int:
     message = next(iter(state.messages.values()))
     assert message.status == "completed"
     return deltas
+
+
+def fold_state(chunks: list[bytes]) -> State:
+    """The folded state of a stream (kept, for the memory measurement)."""
+    parser = SSEParser()
+    state = State()
+    for chunk in chunks:
+        for sse in parser.feed(chunk):
+            state.apply(decode(sse))
+    return state
+
+
+def memory(n: int) -> tuple[int, int, int]:
+    """(bytes retained by the folded state, peak bytes while folding, final text length)
+    for an ``n``-delta stream, measured with tracemalloc (the input chunks not counted)."""
+    chunks = chunked(assistant_stream(n))
+    gc.collect()
+    tracemalloc.start()
+    state = fold_state(chunks)
+    gc.collect()
+    retained, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    message = next(iter(state.messages.values()))
+    text = message.content[0].text.value  # type: ignore[index,union-attr]
+    return retained, peak, len(text.encode())
 
 
 def openai_handler(chunks: list[bytes]) -> int:
@@ -135,6 +161,15 @@ def main() -> None:
     print(f"| {small:,} deltas | {per_small * us:.2f} |")
     print(f"| {large:,} deltas | {per_large * us:.2f} |")
     print(f"| ratio {large:,} / {small:,} | {per_large / per_small:.2f} |")
+    print()
+    print("| memory (tracemalloc) | final text | retained by State | peak | per text byte |")
+    print("|---|---:|---:|---:|---:|")
+    for size in (small, large):
+        retained, peak, text = memory(size)
+        print(
+            f"| {size:,} deltas | {text:,} B | {retained:,} B | {peak:,} B "
+            f"| {retained / text:.2f} / {peak / text:.2f} |"
+        )
 
 
 if __name__ == "__main__":
