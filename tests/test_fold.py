@@ -696,3 +696,21 @@ def test_snapshots_keep_their_identity_across_full_object_events() -> None:
     step_held = state.apply(ev("thread.run.step.created", step("in_progress")))[0].step  # type: ignore[attr-defined]
     state.apply(ev("thread.run.step.completed", step("completed")))
     assert state.steps["step_1"] is step_held and step_held.status == "completed"
+
+
+def test_an_annotation_delta_of_another_type_replaces_the_annotation() -> None:
+    def ann(kind: str, **body: Any) -> Event:
+        text = {"annotations": [{"index": 0, "type": kind, "text": "[1]", **body}]}
+        return message_delta({"index": 0, "type": "text", "text": text})
+
+    state, _ = fold(
+        [
+            ev("thread.message.created", message("in_progress")),
+            ann("file_citation", file_citation={"file_id": "f1"}),
+            ann("file_path", file_path={"file_id": "f2"}),
+        ]
+    )
+    annotations = state.messages["msg_1"].content[0].text.annotations  # type: ignore[index,union-attr]
+    assert [a.to_dict() for a in annotations] == [
+        {"type": "file_path", "text": "[1]", "file_path": {"file_id": "f2"}}
+    ]

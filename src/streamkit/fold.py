@@ -230,6 +230,10 @@ class _Indexed:
         self.items.insert(at, item)
         self.by_index[index] = item
 
+    def replace(self, index: int, item: Any) -> None:
+        self.items[bisect_left(self.indices, index)] = item
+        self.by_index[index] = item
+
 
 @attrs.define(slots=True)
 class _MessageTrack:
@@ -854,35 +858,36 @@ def _merge_part(part: Any, delta: Any, track: _MessageTrack, index: int) -> None
         _merge_raw(part, delta)
 
 
-_ANNOTATION_FIELDS = ("text", "file_citation", "start_index", "end_index")
-_PATH_FIELDS = ("text", "file_path", "start_index", "end_index")
+#: For each annotation delta class: the snapshot class, the key of its file object and the
+#: file object's fields.
+_ANNOTATIONS: dict[type, tuple[type[Model], str, tuple[str, ...]]] = {
+    FileCitationDeltaAnnotation: (FileCitationAnnotation, "file_citation", ("file_id", "quote")),
+    FilePathDeltaAnnotation: (FilePathAnnotation, "file_path", ("file_id",)),
+}
 
 
 def _merge_annotation(annotations: _Indexed, delta: Any) -> None:
     index = _index_of(delta, annotations)
     ann = annotations.by_index.get(index)
-    if isinstance(delta, FileCitationDeltaAnnotation):
-        if ann is None:
-            ann = FileCitationAnnotation(type="file_citation", absent=_ANNOTATION_FIELDS)
-            annotations.put(index, ann)
-        _set_fields(ann, delta, ("text", "start_index", "end_index"))
-        if _has(delta, "file_citation"):
-            if delta.file_citation is None or ann.file_citation is None:
-                fc = delta.file_citation
-                _set(ann, "file_citation", fc.clone() if fc is not None else None)
+    known = _ANNOTATIONS.get(delta.__class__)
+    if known is not None:
+        cls, key, file_fields = known
+        if ann is None or ann.__class__ is not cls:
+            # New, or the delta says the annotation at this index is now of another type.
+            absent = ("text", key, "start_index", "end_index")
+            fresh = cls(type=delta.type, absent=absent)  # type: ignore[call-arg]
+            if ann is None:
+                annotations.put(index, fresh)
             else:
-                _set_fields(ann.file_citation, delta.file_citation, ("file_id", "quote"))
-    elif isinstance(delta, FilePathDeltaAnnotation):
-        if ann is None:
-            ann = FilePathAnnotation(type="file_path", absent=_PATH_FIELDS)
-            annotations.put(index, ann)
+                annotations.replace(index, fresh)
+            ann = fresh
         _set_fields(ann, delta, ("text", "start_index", "end_index"))
-        if _has(delta, "file_path"):
-            if delta.file_path is None or ann.file_path is None:
-                fp = delta.file_path
-                _set(ann, "file_path", fp.clone() if fp is not None else None)
+        if _has(delta, key):
+            source, target = getattr(delta, key), getattr(ann, key)
+            if source is None or target is None:
+                _set(ann, key, source.clone() if source is not None else None)
             else:
-                _set_fields(ann.file_path, delta.file_path, ("file_id",))
+                _set_fields(target, source, file_fields)
     elif isinstance(delta, UnknownVariant):
         if ann is None:
             ann = type(delta)(type=delta.type, raw={})
