@@ -230,6 +230,25 @@ class _Indexed:
         self.items.insert(at, item)
         self.by_index[index] = item
 
+    def carry_over(self, old: _Indexed | None) -> tuple[set[int], dict[int, Any]]:
+        """Continue ``old`` (the same object's items before a full-object event): take over
+        what was done; return the indices it had, and the items it had that this lacks."""
+        if old is None:
+            return set(), {}
+        self.done = old.done
+        left = {i: item for i, item in old.by_index.items() if i not in self.by_index}
+        return set(old.by_index), left
+
+    def finish(self, leftover: dict[int, Any] | None = None) -> list[tuple[int, Any]]:
+        """Mark every item not yet done as done and return them in index order, with the
+        ``leftover`` items (created earlier, absent from the final object) among them."""
+        items: list[tuple[int, Any]] = list(zip(self.indices, self.items, strict=True))
+        if leftover:
+            items = sorted([*items, *leftover.items()], key=lambda pair: pair[0])
+        finished = [(i, item) for i, item in items if i not in self.done]
+        self.done.update(i for i, _ in finished)
+        return finished
+
     def replace(self, index: int, item: Any) -> None:
         self.items[bisect_left(self.indices, index)] = item
         self.by_index[index] = item
@@ -516,18 +535,9 @@ class State:
         step = _adopt(old, data.clone())
         old_track = self._step_tracks.get(step.id)
         track = self._step_track(step)
-        leftover: dict[int, Any] = {}
+        seen, leftover = track.calls.carry_over(old_track.calls if old_track else None)
         if old_track is not None:
-            track.calls.done = old_track.calls.done
             track.deltas = old_track.deltas
-            seen = set(old_track.calls.by_index)
-            leftover = {
-                i: call
-                for i, call in old_track.calls.by_index.items()
-                if i not in track.calls.by_index
-            }
-        else:
-            seen = set()
         self.steps[step.id] = step
         self._step_tracks[step.id] = track
         self.current_step = step
@@ -537,23 +547,23 @@ class State:
             if index not in seen:
                 out.append(c.ToolCallCreated(event=event, step=step, index=index, tool_call=call))
         if step.status in STEP_TERMINAL and old_status not in STEP_TERMINAL:
-            out.extend(self._calls_done(step, track, event))
             # Calls built from deltas that the server's final object leaves out are done
             # too: whatever was created is done exactly once.
-            for index, call in sorted(leftover.items()):
-                if index not in track.calls.done:
-                    track.calls.done.add(index)
-                    out.append(c.ToolCallDone(event=event, step=step, index=index, tool_call=call))
+            out.extend(self._calls_done(step, track, event, leftover))
             out.append(c.StepDone(event=event, step=step))
         return out
 
-    def _calls_done(self, step: RunStep, track: _StepTrack, event: Event) -> list[c.Change]:
-        out: list[c.Change] = []
-        for index, call in zip(track.calls.indices, track.calls.items, strict=True):
-            if index not in track.calls.done:
-                track.calls.done.add(index)
-                out.append(c.ToolCallDone(event=event, step=step, index=index, tool_call=call))
-        return out
+    def _calls_done(
+        self,
+        step: RunStep,
+        track: _StepTrack,
+        event: Event,
+        leftover: dict[int, Any] | None = None,
+    ) -> list[c.Change]:
+        return [
+            c.ToolCallDone(event=event, step=step, index=index, tool_call=call)
+            for index, call in track.calls.finish(leftover)
+        ]
 
     def _calls_done_for_run(self, run_id: str, event: Event) -> list[c.Change]:
         out: list[c.Change] = []
@@ -660,17 +670,9 @@ class State:
             self._compare(old, message, event, out)
         message = _adopt(old, message)
         track = self._message_track(message)
-        seen: set[int] = set()
-        leftover: dict[int, Any] = {}
+        seen, leftover = track.parts.carry_over(old_track.parts if old_track else None)
         if old_track is not None:
-            track.parts.done = old_track.parts.done
             track.deltas = old_track.deltas
-            seen = set(old_track.parts.by_index)
-            leftover = {
-                i: part
-                for i, part in old_track.parts.by_index.items()
-                if i not in track.parts.by_index
-            }
         self.messages[message.id] = message
         self._message_tracks[message.id] = track
         self.current_message = message
@@ -682,13 +684,10 @@ class State:
                     c.ContentPartCreated(event=event, message=message, index=index, part=part)
                 )
         if terminal:
-            parts = [*zip(track.parts.indices, track.parts.items, strict=True)]
-            for index, part in sorted([*parts, *leftover.items()], key=lambda x: x[0]):
-                if index not in track.parts.done:
-                    track.parts.done.add(index)
-                    out.append(
-                        c.ContentPartDone(event=event, message=message, index=index, part=part)
-                    )
+            out.extend(
+                c.ContentPartDone(event=event, message=message, index=index, part=part)
+                for index, part in track.parts.finish(leftover)
+            )
             out.append(c.MessageDone(event=event, message=message))
         return out
 
