@@ -13,8 +13,10 @@ import httpx
 import httpx_sse
 import pytest
 
+from streamkit import _sources
+from streamkit._sources import CHUNK_SIZE
 from streamkit._stream import StreamTruncated, astream, stream
-from streamkit.record import Recorder, TruncatedRecordingWarning
+from streamkit.record import Recorder, RecordingError, TruncatedRecordingWarning, _FileChunks
 
 
 def sse(event: str, data: object) -> bytes:
@@ -152,6 +154,64 @@ def test_paths_plain_and_recording(tmp_path: Path) -> None:
 def test_a_missing_path_fails_at_once(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         stream(tmp_path / "nope.sse")
+
+
+def test_a_path_is_read_as_the_stream_is_consumed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A multi-megabyte archive is not loaded whole: after the first event only the first
+    # read's worth of the file has been read, and closing the stream closes the file.
+    opened: list[_FileChunks] = []
+
+    class Spy(_FileChunks):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            opened.append(self)
+
+    monkeypatch.setattr(_sources, "_FileChunks", Spy)
+    for path in (tmp_path / "big.sse", tmp_path / "big.jsonl"):
+        if path.suffix == ".sse":
+            path.write_bytes(body_of(100_000))
+        else:
+            write_recording(path, chunks_of(body_of(20_000), 500))
+        s = stream(path)
+        assert next(iter(s)).event == "thread.run.created"
+        assert opened[-1]._file.tell() <= 2 * CHUNK_SIZE < path.stat().st_size
+        s.close()
+        assert opened[-1]._file.closed
+
+
+def test_a_recording_path_fails_at_once_on_its_header_and_later_at_a_bad_line(
+    tmp_path: Path,
+) -> None:
+    bad_header = tmp_path / "bad.jsonl"
+    bad_header.write_bytes(b'{"not": "a recording"}\n')
+    with pytest.raises(RecordingError, match="not a streamkit recording"):
+        stream(bad_header)
+
+    # The bad line is met when the stream reaches it; what came before stays folded.
+    recording = tmp_path / "run.jsonl"
+    write_recording(recording, chunks_of(SMALL, 33))
+    lines = recording.read_bytes().split(b"\n")
+    bad = len(lines) * 3 // 4
+    lines[bad] = b'{"t": "soon"}'
+    recording.write_bytes(b"\n".join(lines))
+    s = stream(recording)
+    with pytest.raises(RecordingError, match=rf"run\.jsonl, line {bad + 1}: 't' must be a number"):
+        s.until_done()
+    assert s.get_final_run() is not None
+    assert s.get_final_messages()[0].status == "in_progress"
+
+
+def test_a_path_that_is_truncated_warns_when_its_end_is_reached(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.jsonl"
+    write_recording(cut, chunks_of(SMALL, 33)[:5], end=False)
+    chunks = _FileChunks(cut, CHUNK_SIZE)
+    first = next(chunks)
+    assert first == SMALL[:33]
+    with pytest.warns(TruncatedRecordingWarning, match=r"no end line\); using its 5 complete"):
+        assert len(list(chunks)) == 4
+    chunks.close()
 
 
 def test_a_str_body_is_refused_with_a_hint() -> None:

@@ -25,7 +25,7 @@ import anyio.to_thread
 import httpx
 import httpx_sse
 
-from .record import areplay, load_recording, replay
+from .record import _FileChunks
 
 __all__ = ["AsyncSource", "Source", "open_async", "open_sync"]
 
@@ -135,7 +135,8 @@ def open_sync(source: Source) -> tuple[Iterator[bytes], Close]:
         return iter(_slices(source)), _nothing
     if isinstance(source, str | os.PathLike):
         _check_path(source)
-        return replay(source, plain_chunk_size=CHUNK_SIZE), _nothing
+        chunks = _FileChunks(source, CHUNK_SIZE)
+        return chunks, chunks.close
     if hasattr(source, "read"):
         if inspect.iscoroutinefunction(source.read):
             raise TypeError("this file object is async: use streamkit.astream()")
@@ -170,15 +171,15 @@ async def _in_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
 
 
 async def _from_path(source: str | os.PathLike[str]) -> AsyncIterator[bytes]:
-    recording = await anyio.to_thread.run_sync(
-        lambda: load_recording(source, plain_chunk_size=CHUNK_SIZE)
-    )
-    chunks = areplay(recording)
+    """The file's chunks, read in a worker thread about ``CHUNK_SIZE`` bytes at a time."""
+    chunks = await anyio.to_thread.run_sync(_FileChunks, source, CHUNK_SIZE)
     try:
-        async for chunk in chunks:
-            yield chunk
+        while batch := await anyio.to_thread.run_sync(chunks.batch, CHUNK_SIZE):
+            for chunk in batch:
+                await anyio.lowlevel.checkpoint()
+                yield chunk
     finally:
-        await chunks.aclose()  # type: ignore[attr-defined]
+        chunks.close()
 
 
 async def _read_async_file(read: Callable[[int], Awaitable[bytes]]) -> AsyncIterator[bytes]:

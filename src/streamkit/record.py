@@ -10,6 +10,7 @@ recording is.
 from __future__ import annotations
 
 import base64
+import io
 import math
 import os
 import re
@@ -612,58 +613,146 @@ def _plain(data: bytes, chunk_size: int | None) -> Recording:
     return Recording(header=None, chunks=chunks)
 
 
-def _parse(data: bytes, name: str, plain_chunk_size: int | None, stacklevel: int) -> Recording:
+def _check_chunk_size(plain_chunk_size: int | None) -> None:
     if plain_chunk_size is not None and plain_chunk_size < 1:
         raise ValueError(f"plain_chunk_size must be >= 1, got {plain_chunk_size}")
-    if not data.startswith(b"{"):
-        return _plain(data, plain_chunk_size)
-    lines = data.split(b"\n")
-    partial = lines.pop()  # what follows the last newline: b"" unless the file was cut
-    if not lines:
+
+
+def _header_line(line: bytes, name: str) -> RecordingHeader:
+    if not line.endswith(b"\n"):
         raise RecordingError(
             name, 1, "the header line is incomplete (cut before its newline): not a recording"
         )
-    header = _parse_header(lines[0], name)
-    chunks: list[Chunk] = []
+    return _parse_header(line[:-1], name)
+
+
+@attrs.define
+class _Ending:
+    """How a recording's chunk lines ended: the end line's time, or a cut."""
+
+    duration: float | None = None
+    partial: bool = False
+    chunks: int = 0
+
+
+def _read_chunks(lines: Iterable[bytes], name: str, ending: _Ending) -> Iterator[Chunk]:
+    """The chunks of a recording's lines after the header (each line with its newline, but
+    a last one cut short), checked one line at a time; ``ending`` is filled in at the end."""
     last_t = 0.0
     total = 0
-    duration: float | None = None
     lineno = 1
-    for lineno, line in enumerate(lines[1:], start=2):
-        if duration is not None:
+    for raw in lines:
+        lineno += 1
+        if ending.duration is not None:
             raise RecordingError(name, lineno, "a line after the end line")
-        obj = _json_object(line, name, lineno, "the line")
+        if not raw.endswith(b"\n"):  # the file was cut inside its last line
+            ending.partial = True
+            return
+        obj = _json_object(raw[:-1], name, lineno, "the line")
         if "end" in obj:
-            duration = _time(obj, "end", name, lineno, last_t)
+            ending.duration = _time(obj, "end", name, lineno, last_t)
             counts = obj.get("chunks"), obj.get("bytes")
-            if counts != (len(chunks), total):
+            if counts != (ending.chunks, total):
                 raise RecordingError(
                     name,
                     lineno,
                     f"end line counts (chunks, bytes) {counts} do not match the recording "
-                    f"({len(chunks)}, {total})",
+                    f"({ending.chunks}, {total})",
                 )
         elif "t" in obj:
             last_t = _time(obj, "t", name, lineno, last_t)
             chunk = _chunk_data(obj, name, lineno)
-            chunks.append(Chunk(last_t, chunk))
+            ending.chunks += 1
             total += len(chunk)
+            yield Chunk(last_t, chunk)
         else:
             raise RecordingError(name, lineno, "neither a chunk line ('t') nor an end line")
-    if partial and duration is not None:
-        raise RecordingError(name, lineno + 1, "a line after the end line")
-    truncated = duration is None
-    if truncated:
-        cut = "its last line is partial" if partial else "it has no end line"
-        warnings.warn(
-            TruncatedRecordingWarning(
-                f"{name}: recording is truncated ({cut}); using its {len(chunks)} complete chunks"
-            ),
-            stacklevel=stacklevel,
-        )
-    return Recording(
-        header=header, chunks=chunks, truncated=truncated, complete=not truncated, duration=duration
+
+
+def _warn_truncated(name: str, ending: _Ending, stacklevel: int) -> None:
+    cut = "its last line is partial" if ending.partial else "it has no end line"
+    warnings.warn(
+        TruncatedRecordingWarning(
+            f"{name}: recording is truncated ({cut}); using its {ending.chunks} complete chunks"
+        ),
+        stacklevel=stacklevel + 1,
     )
+
+
+def _parse(data: bytes, name: str, plain_chunk_size: int | None, stacklevel: int) -> Recording:
+    _check_chunk_size(plain_chunk_size)
+    if not data.startswith(b"{"):
+        return _plain(data, plain_chunk_size)
+    lines = iter(io.BytesIO(data))
+    header = _header_line(next(lines), name)
+    ending = _Ending()
+    chunks = list(_read_chunks(lines, name, ending))
+    truncated = ending.duration is None
+    if truncated:
+        _warn_truncated(name, ending, stacklevel)
+    return Recording(
+        header=header,
+        chunks=chunks,
+        truncated=truncated,
+        complete=not truncated,
+        duration=ending.duration,
+    )
+
+
+class _FileChunks:
+    """The chunks of a recording or plain body file, read as they are asked for.
+
+    Opening reads the header line, so a missing file or a file that is not a recording
+    fails at once; a bad line later raises ``RecordingError`` when it is reached, and a
+    truncated recording warns when its end is reached. A plain body is read in
+    ``plain_chunk_size`` pieces. ``close()`` closes the file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], plain_chunk_size: int) -> None:
+        _check_chunk_size(plain_chunk_size)
+        self._name = os.fspath(path)
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._chunks: Iterator[bytes]
+        try:
+            if self._file.peek(1)[:1] == b"{":
+                _header_line(self._file.readline(), self._name)
+                self._ending: _Ending | None = _Ending()
+                self._chunks = (c.data for c in _read_chunks(self._file, self._name, self._ending))
+            else:
+                self._ending = None
+                read, size = self._file.read, plain_chunk_size
+                self._chunks = iter(lambda: read(size), b"")
+        except BaseException:
+            self._file.close()
+            raise
+        self._warned = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            ending = self._ending
+            if ending is not None and ending.duration is None and not self._warned:
+                self._warned = True
+                _warn_truncated(self._name, ending, stacklevel=2)
+            raise
+
+    def batch(self, size: int) -> list[bytes]:
+        """The next chunks, about ``size`` bytes of them; an empty list at the end."""
+        out: list[bytes] = []
+        total = 0
+        for chunk in self:
+            out.append(chunk)
+            total += len(chunk)
+            if total >= size:
+                break
+        return out
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _load(
