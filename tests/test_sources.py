@@ -507,6 +507,12 @@ async def test_async_files_and_paths(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):  # async: the file is opened when read
         await astream(tmp_path / "nope.sse").until_done()
 
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(recording.read_bytes().replace(b'{"t":', b'{"t":"x","u":', 1))
+    s = astream(bad)
+    with pytest.raises(RecordingError, match=r"bad\.jsonl, line 2: 't' must be a number"):
+        await s.until_done()
+
 
 @pytest.mark.anyio
 async def test_async_wrong_sources() -> None:
