@@ -714,3 +714,21 @@ def test_an_annotation_delta_of_another_type_replaces_the_annotation() -> None:
     assert [a.to_dict() for a in annotations] == [
         {"type": "file_path", "text": "[1]", "file_path": {"file_id": "f2"}}
     ]
+
+
+def test_an_event_of_a_subclass_of_an_event_class_folds_like_its_base() -> None:
+    # Dispatch is by class, with the event name as the fallback for subclasses.
+    from streamkit.events import ThreadMessageCreated, ThreadMessageDelta
+
+    class MyCreated(ThreadMessageCreated):
+        pass
+
+    class MyDelta(ThreadMessageDelta):
+        pass
+
+    created = ev("thread.message.created", message("in_progress"))
+    delta = message_delta({"index": 0, "type": "text", "text": {"value": "hi"}})
+    mine = [MyCreated(data=created.data, sse=created.sse), MyDelta(data=delta.data, sse=delta.sse)]
+    state, changes = fold(mine)
+    assert kinds(changes) == kinds(fold([created, delta])[1])
+    assert state.messages["msg_1"].content[0].text.value == "hi"  # type: ignore[union-attr]

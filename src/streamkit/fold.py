@@ -74,6 +74,7 @@ from ._changes import (
 from ._errors import ProtocolError
 from ._model import Model, UnknownVariant, append_to, copy_json, set_extra, set_field
 from .events import (
+    EVENT_TYPES,
     DoneEvent,
     ErrorEvent,
     Event,
@@ -317,7 +318,7 @@ class State:
         self.problems: list[c.Problem] = []
         self._message_tracks: dict[str, _MessageTrack] = {}
         self._step_tracks: dict[str, _StepTrack] = {}
-        self._handlers: dict[str, Callable[[Any], list[c.Change]]] = {
+        by_name: dict[str, Callable[[Any], list[c.Change]]] = {
             "thread.created": self._thread_created,
             "thread.message.delta": self._message_delta,
             "thread.run.step.delta": self._step_delta,
@@ -326,22 +327,30 @@ class State:
         }
         for name in _EVENT_STATUS:
             if name.startswith("thread.run.step."):
-                self._handlers[name] = self._step_event
+                by_name[name] = self._step_event
             elif name.startswith("thread.run."):
-                self._handlers[name] = self._run_event
+                by_name[name] = self._run_event
             else:
-                self._handlers[name] = self._message_event
+                by_name[name] = self._message_event
+        self._by_name = by_name
+        # Dispatch by class first: an event's class says its name, and a dict lookup by
+        # class is cheaper than reading the ``event`` property (this runs once per delta).
+        self._handlers: dict[type, Callable[[Any], list[c.Change]]] = {
+            EVENT_TYPES.get(name, DoneEvent): handler for name, handler in by_name.items()
+        }
 
     # -- entry point
 
     def apply(self, event: Event) -> list[c.Change]:
         """Fold one event into the state; return the Changes it caused, in order."""
-        cls = event.__class__
-        if cls is UnknownEvent or cls is MalformedEvent:
-            return self._other(event)
-        handler = self._handlers.get(event.event)
+        handler = self._handlers.get(event.__class__)
         if handler is None:
-            return self._other(event)
+            cls = event.__class__
+            if cls is UnknownEvent or cls is MalformedEvent:
+                return self._other(event)
+            handler = self._by_name.get(event.event)  # a subclass of an event class
+            if handler is None:
+                return self._other(event)
         return handler(event)
 
     # -- helpers
@@ -836,9 +845,15 @@ def _merge_part(part: Any, delta: Any, track: _MessageTrack, index: int) -> None
             text = Text(value="", annotations=[])
             _set(part, "text", text)
             track.annotations[index] = _Indexed.of(text.annotations)  # type: ignore[arg-type]
-        chunk = text_delta.value
+        chunk = text_delta._value  # the slot behind ``value``: a str for a decoded delta
+        if chunk.__class__ is not str:
+            chunk = text_delta.value
         if chunk:
-            append_to(text, "_value", chunk)
+            grown = text._value
+            if grown.__class__ is list:  # the common case, inlined: one more chunk
+                grown.append(chunk)
+            else:
+                append_to(text, "_value", chunk)
         if text_delta.annotations:
             annotations = track.annotations[index]
             for ann_delta in text_delta.annotations:
