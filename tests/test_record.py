@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamkit._errors import StreamkitError
+from streamkit._stream import stream
 from streamkit._version import __version__
 from streamkit.record import (
     FORMAT_VERSION,
@@ -251,31 +252,32 @@ def header_line(**fields: object) -> bytes:
     return orjson.dumps(base | fields) + b"\n"
 
 
-@pytest.mark.parametrize(
-    ("data", "line", "message"),
-    [
-        (b"{not json}\n", 1, "header line is not valid JSON"),
-        (b'{"a":1}\n', 1, "not a streamkit recording"),
-        (header_line(streamkit_recording=2), 1, "newer than this streamkit reads"),
-        (header_line(streamkit_recording=True), 1, "bad format version"),
-        (header_line(started_at="yesterday"), 1, "bad started_at"),
-        (header_line(started_at=None), 1, "'started_at' is missing or invalid"),
-        (header_line(status="200"), 1, "'status' is missing or invalid"),
-        (header_line(headers=[["a"]]), 1, "list of \\[name, value\\]"),
-        (header_line() + b'{"t":0,"text":"a"}\nnot json\n{"end":0}\n', 3, "not valid JSON"),
-        (header_line() + b"\n", 2, "not valid JSON"),
-        (header_line() + b'{"t":-1,"text":"a"}\n', 2, "must be a number >= 0"),
-        (header_line() + b'{"t":2,"text":"a"}\n{"t":1,"text":"b"}\n', 3, "before the previous"),
-        (header_line() + b'{"t":0,"text":"a","base64":"YQ=="}\n', 2, "exactly one of"),
-        (header_line() + b'{"t":0,"base64":"!!"}\n', 2, "not valid base64"),
-        (header_line() + '{"t":0,"base64":"é"}\n'.encode(), 2, "not valid base64"),
-        (header_line() + b'{"t":0}\n', 2, "exactly one of"),
-        (header_line() + b'{"x":0}\n', 2, "neither a chunk line"),
-        (header_line() + b'{"end":0,"chunks":1,"bytes":0}\n', 2, "do not match"),
-        (header_line() + b'{"end":0,"chunks":0,"bytes":0}\n{"t":1,"text":"a"}\n', 3, "after"),
-        (header_line() + b'{"end":0,"chunks":0,"bytes":0}\n{"t":1,', 3, "after the end line"),
-    ],
-)
+MALFORMED = [
+    (b"{not json}\n", 1, "header line is not valid JSON"),
+    (b'{"a":1}\n', 1, "not a streamkit recording"),
+    (header_line(streamkit_recording=2), 1, "newer than this streamkit reads"),
+    (header_line(streamkit_recording=True), 1, "bad format version"),
+    (header_line(started_at="yesterday"), 1, "bad started_at"),
+    (header_line(started_at="2025-10-30T22:02:22"), 1, "has no time zone"),
+    (header_line(started_at=None), 1, "'started_at' is missing or invalid"),
+    (header_line(status="200"), 1, "'status' is missing or invalid"),
+    (header_line(headers=[["a"]]), 1, "list of \\[name, value\\]"),
+    (header_line() + b'{"t":0,"text":"a"}\nnot json\n{"end":0}\n', 3, "not valid JSON"),
+    (header_line() + b"\n", 2, "not valid JSON"),
+    (header_line() + b'{"t":-1,"text":"a"}\n', 2, "must be a number >= 0"),
+    (header_line() + b'{"t":2,"text":"a"}\n{"t":1,"text":"b"}\n', 3, "before the previous"),
+    (header_line() + b'{"t":0,"text":"a","base64":"YQ=="}\n', 2, "exactly one of"),
+    (header_line() + b'{"t":0,"base64":"!!"}\n', 2, "not valid base64"),
+    (header_line() + '{"t":0,"base64":"é"}\n'.encode(), 2, "not valid base64"),
+    (header_line() + b'{"t":0}\n', 2, "exactly one of"),
+    (header_line() + b'{"x":0}\n', 2, "neither a chunk line"),
+    (header_line() + b'{"end":0,"chunks":1,"bytes":0}\n', 2, "do not match"),
+    (header_line() + b'{"end":0,"chunks":0,"bytes":0}\n{"t":1,"text":"a"}\n', 3, "after"),
+    (header_line() + b'{"end":0,"chunks":0,"bytes":0}\n{"t":1,', 3, "after the end line"),
+]
+
+
+@pytest.mark.parametrize(("data", "line", "message"), MALFORMED)
 def test_malformed_recordings(data: bytes, line: int, message: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_bytes(data)
@@ -284,6 +286,19 @@ def test_malformed_recordings(data: bytes, line: int, message: str, tmp_path: Pa
     assert isinstance(info.value, StreamkitError)
     assert (info.value.source, info.value.line) == (str(path), line)
     assert str(info.value).startswith(f"{path}, line {line}: ")
+
+
+@pytest.mark.parametrize(("data", "line", "message"), MALFORMED)
+def test_malformed_recordings_read_as_a_stream_fail_the_same_way(
+    data: bytes, line: int, message: str, tmp_path: Path
+) -> None:
+    # stream(path) reads a recording a line at a time; it reports the same error at the
+    # same line as load_recording, once it gets there.
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(data)
+    with pytest.raises(RecordingError, match=message) as info, stream(path) as s:
+        s.until_done()
+    assert (info.value.source, info.value.line) == (str(path), line)
 
 
 def test_unknown_fields_are_ignored() -> None:

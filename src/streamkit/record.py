@@ -575,6 +575,10 @@ def _parse_header(line: bytes, name: str) -> RecordingHeader:
         started_at = datetime.fromisoformat(started)
     except ValueError:
         raise RecordingError(name, 1, f"bad started_at {started!r}") from None
+    if started_at.utcoffset() is None:
+        raise RecordingError(
+            name, 1, f"started_at {started!r} has no time zone (write UTC, ending in 'Z')"
+        )
     headers = field("headers", list) or []
     if not all(
         isinstance(pair, list) and len(pair) == 2 and all(isinstance(s, str) for s in pair)
