@@ -524,3 +524,34 @@ async def test_async_wrong_sources() -> None:
 
     with pytest.raises(TypeError, match="chunk of type str"):
         await astream(strings()).until_done()  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_async_path_closes_its_file_when_the_consumer_stops_early(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[_FileChunks] = []
+    read: list[int] = []
+
+    class Spy(_FileChunks):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            opened.append(self)
+
+        def batch(self, size: int) -> list[bytes]:
+            chunks = super().batch(size)
+            read.append(sum(map(len, chunks)))
+            return chunks
+
+    monkeypatch.setattr(_sources, "_FileChunks", Spy)
+    path = tmp_path / "big.sse"
+    path.write_bytes(body_of(100_000))
+    with anyio.CancelScope() as scope:
+        async with astream(path) as s:
+            async for event in s:
+                if event.event == "thread.message.delta":
+                    scope.cancel()
+                    await anyio.sleep(1)
+    assert scope.cancelled_caught
+    assert sum(read) <= 2 * CHUNK_SIZE < path.stat().st_size  # read as consumed
+    assert opened[0]._file.closed
