@@ -729,7 +729,6 @@ class _FileChunks:
         except BaseException:
             self._file.close()
             raise
-        self._warned = False
 
     def __iter__(self) -> Iterator[bytes]:
         return self
@@ -739,8 +738,8 @@ class _FileChunks:
             return next(self._chunks)
         except StopIteration:
             ending = self._ending
-            if ending is not None and ending.duration is None and not self._warned:
-                self._warned = True
+            if ending is not None and ending.duration is None:
+                self._ending = None  # warn once
                 _warn_truncated(self._name, ending, stacklevel=2)
             raise
 
