@@ -448,9 +448,19 @@ def test_a_delta_for_an_object_never_seen() -> None:
     assert state.messages["msg_1"].content[0].text.value == "hi"  # type: ignore[index,union-attr]
 
 
-def test_event_whose_status_contradicts_its_name() -> None:
-    with pytest.raises(ProtocolError, match="expected 'completed'"):
-        State().apply(ev("thread.run.completed", run("in_progress")))
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_status_that_contradicts_the_event_name_is_read_as_sent(strict: bool) -> None:
+    # A real 2024 stream sent thread.run.completed whose payload says "incomplete": the
+    # payload's status wins, the run ends, and the disagreement is a Problem (never raised).
+    state = State(strict=strict)
+    state.apply(ev("thread.run.created", run("queued")))
+    changes = state.apply(ev("thread.run.completed", run("incomplete")))
+    assert state.runs["run_1"].status == "incomplete"
+    assert kinds(changes) == ["Problem", "RunStatusChanged", "RunFinished"]
+    problem = changes[0]
+    assert isinstance(problem, c.Problem) and problem.kind == "status_mismatch"
+    assert "'incomplete'" in problem.message and "'completed'" in problem.message
+    assert state.problems == [problem]
 
 
 # --- exactly-once done -----------------------------------------------------------------------

@@ -134,16 +134,23 @@ class ToolCallCreated(Change):
     step: RunStep
     index: int
     tool_call: ToolCall
+    #: The call's type: "function", "code_interpreter", "file_search", or one not known yet.
+    kind: str = ""
 
 
 @attrs.define(slots=True, eq=False)
 class ToolCallDelta(Change):
-    """``delta`` was merged into the tool call at ``index``."""
+    """``delta`` was merged into the tool call at ``index``; ``text`` is the text it
+    appended (a function's arguments, a code interpreter's input), "" when none."""
 
     step: RunStep
     index: int
     tool_call: ToolCall
     delta: ToolCallDeltaModel
+    #: The call's type (see :class:`ToolCallCreated`).
+    kind: str = ""
+    #: The arguments or input text this delta appended ("" when none).
+    text: str = ""
 
 
 @attrs.define(slots=True, eq=False)
@@ -153,6 +160,8 @@ class ToolCallDone(Change):
     step: RunStep
     index: int
     tool_call: ToolCall
+    #: The call's type (see :class:`ToolCallCreated`).
+    kind: str = ""
 
 
 @attrs.define(slots=True, eq=False)
@@ -184,16 +193,23 @@ class ContentPartCreated(Change):
     message: Message
     index: int
     part: MessageContent
+    #: The part's type: "text", "refusal", "image_file", "image_url", or one not known yet.
+    kind: str = ""
 
 
 @attrs.define(slots=True, eq=False)
 class ContentPartDelta(Change):
-    """``delta`` was merged into the content part at ``index``."""
+    """``delta`` was merged into the content part at ``index``; ``text`` is the text it
+    appended ("" when none), whatever the protocol."""
 
     message: Message
     index: int
     part: MessageContent
     delta: MessageContentDelta
+    #: The part's type (see :class:`ContentPartCreated`).
+    kind: str = ""
+    #: The text this delta appended to a "text" or "refusal" part ("" when none).
+    text: str = ""
 
 
 @attrs.define(slots=True, eq=False)
@@ -203,6 +219,8 @@ class ContentPartDone(Change):
     message: Message
     index: int
     part: MessageContent
+    #: The part's type (see :class:`ContentPartCreated`).
+    kind: str = ""
 
 
 @attrs.define(slots=True, eq=False)
@@ -226,12 +244,20 @@ class StreamDone(Change):
 class Problem(Change):
     """Something was wrong and was recorded instead of raised.
 
-    ``kind`` is one of: "illegal_transition", "unknown_object" (a delta or event for an
-    object never seen, in lenient mode), "malformed" and "recovered" (tolerant decoding),
-    "mismatch" (the server's final object differs from what the deltas built),
-    "truncated" (the stream ended before ``done`` or a final run status; reported by a
-    stream with ``on_truncated="warn"``; its ``event`` is None when the stream was cut
-    inside its very first event).
+    ``kind`` is one of:
+
+    - raised instead in strict mode: "illegal_transition" (a move the lifecycle forbids),
+      "unknown_object" (a delta or event for an object never seen);
+    - from tolerant decoding: "malformed", "recovered";
+    - recorded in either mode, since the snapshot stays right: "status_mismatch" (an
+      event whose name and payload status disagree; the payload wins), "left_open"
+      (children a finished run never finished: they are done, their status kept as the
+      server sent it), "mismatch" (the server's final object differs from what the deltas
+      built; ``detail`` has both and the differing fields);
+    - from :class:`~streamkit.Driver`: "truncated" (the stream ended before ``done`` or a
+      final run status; its ``event`` is the last event, None when the stream was cut
+      inside its very first event).
+
     ``message`` says what happened, naming the object, its status and the event.
     """
 

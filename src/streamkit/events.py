@@ -26,13 +26,15 @@ import attrs
 import orjson
 
 from ._errors import MalformedEventError
-from ._model import Model, ShapeError
+from ._model import ShapeError
 from .models import ErrorObject, Message, MessageDeltaEvent, Run, RunStep, RunStepDeltaEvent, Thread
+from .protocols import EventSpec
 
 if TYPE_CHECKING:
     from .sse import ServerSentEvent
 
 __all__ = [
+    "EVENTS",
     "EVENT_TYPES",
     "AssistantStreamEvent",
     "DoneEvent",
@@ -362,54 +364,70 @@ AssistantStreamEvent = (
     ThreadStreamEvent | RunStreamEvent | RunStepStreamEvent | MessageStreamEvent | ErrorEvent
 )
 
-#: Every event class by event name.
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.EVENT: cls
-    for cls in (
-        ThreadCreated,
-        ThreadRunCreated,
-        ThreadRunQueued,
-        ThreadRunInProgress,
-        ThreadRunRequiresAction,
-        ThreadRunCompleted,
-        ThreadRunIncomplete,
-        ThreadRunFailed,
-        ThreadRunCancelling,
-        ThreadRunCancelled,
-        ThreadRunExpired,
-        ThreadRunStepCreated,
-        ThreadRunStepInProgress,
-        ThreadRunStepDelta,
-        ThreadRunStepCompleted,
-        ThreadRunStepFailed,
-        ThreadRunStepCancelled,
-        ThreadRunStepExpired,
-        ThreadMessageCreated,
-        ThreadMessageInProgress,
-        ThreadMessageDelta,
-        ThreadMessageCompleted,
-        ThreadMessageIncomplete,
-        ErrorEvent,
+#: The Assistants protocol's event table: one row per event name (see
+#: :class:`~streamkit.protocols.EventSpec`). Routing, decoding and the fold's lifecycle
+#: checks all read this table; nothing is routed by a prefix of the event name.
+EVENTS: dict[str, EventSpec] = {
+    spec.name: spec
+    for spec in (
+        EventSpec("thread.created", ThreadCreated, Thread, "thread"),
+        EventSpec("thread.run.created", ThreadRunCreated, Run, "run"),
+        EventSpec("thread.run.queued", ThreadRunQueued, Run, "run", "queued"),
+        EventSpec("thread.run.in_progress", ThreadRunInProgress, Run, "run", "in_progress"),
+        EventSpec(
+            "thread.run.requires_action", ThreadRunRequiresAction, Run, "run", "requires_action"
+        ),
+        EventSpec("thread.run.completed", ThreadRunCompleted, Run, "run", "completed"),
+        EventSpec("thread.run.incomplete", ThreadRunIncomplete, Run, "run", "incomplete"),
+        EventSpec("thread.run.failed", ThreadRunFailed, Run, "run", "failed"),
+        EventSpec("thread.run.cancelling", ThreadRunCancelling, Run, "run", "cancelling"),
+        EventSpec("thread.run.cancelled", ThreadRunCancelled, Run, "run", "cancelled"),
+        EventSpec("thread.run.expired", ThreadRunExpired, Run, "run", "expired"),
+        EventSpec("thread.run.step.created", ThreadRunStepCreated, RunStep, "step"),
+        EventSpec(
+            "thread.run.step.in_progress", ThreadRunStepInProgress, RunStep, "step", "in_progress"
+        ),
+        EventSpec(
+            "thread.run.step.delta", ThreadRunStepDelta, RunStepDeltaEvent, "step", delta=True
+        ),
+        EventSpec(
+            "thread.run.step.completed", ThreadRunStepCompleted, RunStep, "step", "completed"
+        ),
+        EventSpec("thread.run.step.failed", ThreadRunStepFailed, RunStep, "step", "failed"),
+        EventSpec(
+            "thread.run.step.cancelled", ThreadRunStepCancelled, RunStep, "step", "cancelled"
+        ),
+        EventSpec("thread.run.step.expired", ThreadRunStepExpired, RunStep, "step", "expired"),
+        EventSpec("thread.message.created", ThreadMessageCreated, Message, "message"),
+        EventSpec(
+            "thread.message.in_progress", ThreadMessageInProgress, Message, "message", "in_progress"
+        ),
+        EventSpec(
+            "thread.message.delta", ThreadMessageDelta, MessageDeltaEvent, "message", delta=True
+        ),
+        EventSpec(
+            "thread.message.completed", ThreadMessageCompleted, Message, "message", "completed"
+        ),
+        EventSpec(
+            "thread.message.incomplete", ThreadMessageIncomplete, Message, "message", "incomplete"
+        ),
+        EventSpec("error", ErrorEvent, ErrorObject, "error"),
+        EventSpec("done", DoneEvent, None, "done"),
     )
 }
 
-_DATA_MODEL: dict[str, type[Model]] = {
-    "thread.created": Thread,
-    **{
-        name: Run for name in EVENT_TYPES if name.startswith("thread.run.") and ".step." not in name
-    },
-    **{name: RunStep for name in EVENT_TYPES if name.startswith("thread.run.step.")},
-    **{name: Message for name in EVENT_TYPES if name.startswith("thread.message.")},
-    "thread.run.step.delta": RunStepDeltaEvent,
-    "thread.message.delta": MessageDeltaEvent,
-    "error": ErrorObject,
+#: Every event class by event name (``done`` aside: its data is not JSON).
+EVENT_TYPES: dict[str, type[Event]] = {
+    name: spec.event_class for name, spec in EVENTS.items() if spec.model is not None
 }
 
 _new = object.__new__
 _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
 _TABLE: dict[str, tuple[type[Event], Any]] = {
-    name: (cls, _DATA_MODEL[name]._decoder()) for name, cls in EVENT_TYPES.items()
+    name: (spec.event_class, spec.model._decoder())
+    for name, spec in EVENTS.items()
+    if spec.model is not None
 }
 
 
