@@ -89,7 +89,7 @@ def test_bytes_are_handed_out_in_slices() -> None:
     s = stream(BIG)
     events = iter(s)
     next(events)
-    assert s._bytes == 64 * 1024  # the pump read one slice, not the whole body
+    assert s.driver.bytes == 64 * 1024  # the pump read one slice, not the whole body
     s.close()
 
 

@@ -18,25 +18,26 @@ produces after the view was created.
 from __future__ import annotations
 
 import contextvars
+import sys
 import warnings
 import weakref
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from contextlib import suppress
 from types import GeneratorType, TracebackType
-from typing import Any, Final, Literal, TypeAlias, TypeVar, cast
-
-import anyio
-import httpx
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar, cast
 
 from . import _changes as c
+from ._driver import DEFAULT_LIMITS, Driver
 from ._errors import StreamkitError
 from ._handler import AsyncEventHandler, EventHandler, dispatch_table
 from ._sources import AsyncSource, Source, as_bytes, open_async, open_sync
-from .events import Event, decode
+from .events import Event
 from .fold import State
-from .models import Message, Run, RunStep, TextContentBlock, TextDeltaBlock, Thread
-from .sse import SSEParser
+from .models import Message, Run, RunStep, TextContentBlock, Thread
+
+if TYPE_CHECKING:
+    import anyio
 
 __all__ = [
     "AsyncStream",
@@ -51,10 +52,15 @@ T = TypeVar("T")
 OnTruncated: TypeAlias = Literal["raise", "warn", "ignore"]
 Snapshot: TypeAlias = Run | RunStep | Message | Thread
 
-#: Changes after which the source may end without the stream being cut short. The server
-#: closes the stream after an `error` event, which on_error_event reports.
-_ENDINGS: Final = frozenset({c.StreamDone, c.RunFinished, c.RunRequiresAction, c.ErrorReceived})
-_TIMEOUTS: Final = (httpx.TimeoutException, TimeoutError)
+
+def _is_timeout(exc: BaseException) -> bool:
+    """A timeout of the source: Python's own, or httpx's (only if httpx is in use)."""
+    if isinstance(exc, TimeoutError):
+        return True
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(exc, httpx.TimeoutException)
+
+
 #: The async stream whose pump the current task is running, to refuse re-entry.
 _PUMPING: contextvars.ContextVar[object] = contextvars.ContextVar("streamkit_pumping")
 _REENTRY = "a stream cannot be advanced or closed from inside one of its own callbacks"
@@ -117,12 +123,12 @@ class _TextSink(_Sink):
 
     def push(self, event: Event | None, changes: list[c.Change]) -> None:
         for change in changes:
-            if change.__class__ is c.ContentPartDelta:
-                delta: Any = change.delta
-                if delta.__class__ is TextDeltaBlock and delta.text is not None:
-                    value = delta.text.value
-                    if value:
-                        self.buf.append(value)
+            if (
+                change.__class__ is c.ContentPartDelta
+                and change.kind == "text"
+                and change.text
+            ):
+                self.buf.append(change.text)
 
 
 #: The snapshot attribute of each change type that touches one.
@@ -236,30 +242,42 @@ class _StreamBase:
         tolerant: bool,
         state: State | None,
         on_truncated: OnTruncated,
+        max_line_bytes: int,
+        max_event_bytes: int,
     ) -> None:
         if on_truncated not in ("raise", "warn", "ignore"):
             raise ValueError(
                 f"on_truncated must be 'raise', 'warn' or 'ignore', not {on_truncated!r}"
             )
+        #: The pipeline of this stream: parser, decoder and fold.
+        self.driver = Driver(
+            state=state,
+            strict=strict,
+            tolerant=tolerant,
+            max_line_bytes=max_line_bytes,
+            max_event_bytes=max_event_bytes,
+        )
         #: The fold: every snapshot of this stream (pass it to the next stream to continue).
-        self.state = state if state is not None else State(strict=strict)
-        #: True when the stream ended before ``done`` or a final run status.
-        self.truncated = False
-        #: The event being handled (inside a callback), else the last one handled.
-        self.current_event: Event | None = None
-        self._tolerant = tolerant
+        self.state: State = self.driver.state
         self._on_truncated = on_truncated
         self._sinks: list[_Sink] = []
-        self._ended = False  # a change in _ENDINGS was seen
-        self._parser: SSEParser | None = None
         self._finished = False  # the pump will produce nothing more
         self._source_closed = False
-        self._events = 0
-        self._bytes = 0
         self._draining = False  # until_done() runs: the pump need not stop after each event
         self._stopping = False  # aclose() was called: a draining pump stops after the event
 
     # -- live snapshots
+
+    @property
+    def truncated(self) -> bool:
+        """True when the stream ended before its proper end (``done``, a final run status,
+        requires_action or an ``error`` event)."""
+        return self.driver.truncated
+
+    @property
+    def current_event(self) -> Event | None:
+        """The event being handled (inside a callback), else the last one handled."""
+        return self.driver.last_event
 
     @property
     def current_run(self) -> Run | None:
@@ -318,36 +336,24 @@ class _StreamBase:
     # -- truncation
 
     def _truncation(self) -> c.Problem | None:
-        """At the end of the source: raise, or return a Problem to report, or None."""
-        last = self.current_event
-        pending = self._parser is not None and self._parser.pending
-        if self._ended or (last is None and not pending):
-            # An empty stream (no event at all, nothing half-received) is empty, not cut
-            # short: the final getters never raise on it and return [] / None.
+        """At the end of the source: ask the driver; raise, or return the Problem to
+        report (``"warn"``), or None."""
+        ending = self.driver.close()
+        if not ending:
             return None
-        self.truncated = True
-        if last is None:
-            after = "inside its first event"
-        else:
-            sse = last.sse
-            line = f" (SSE line {sse.line})" if sse is not None and sse.line is not None else ""
-            after = f"after {self._events} event(s), the last {last.event!r}{line}"
-        message = (
-            f"the stream ended {after}, {self._bytes} bytes in, without a 'done' event "
-            "or a final run status (completed, failed, cancelled, expired, incomplete, "
-            "requires_action): it was cut short"
-        )
+        problem: Any = ending[0]
+        driver = self.driver
         if self._on_truncated == "raise":
             raise StreamTruncated(
-                message, last_event=last, events=self._events, bytes_read=self._bytes
+                problem.message,
+                last_event=driver.last_event,
+                events=driver.events,
+                bytes_read=driver.bytes,
             )
         if self._on_truncated == "ignore":
             return None
-        warnings.warn(message, StreamTruncatedWarning, stacklevel=4)
-        # ``last`` is None when the stream was cut inside its first event (see Problem).
-        problem = c.Problem(event=last, kind="truncated", message=message)  # type: ignore[arg-type]
-        self.state.problems.append(problem)
-        return problem
+        warnings.warn(problem.message, StreamTruncatedWarning, stacklevel=4)
+        return problem  # type: ignore[no-any-return]
 
 
 # --- the sync stream --------------------------------------------------------------------
@@ -365,13 +371,22 @@ class Stream(_StreamBase):
         tolerant: bool = False,
         state: State | None = None,
         on_truncated: OnTruncated = "raise",
+        max_line_bytes: int = DEFAULT_LIMITS["max_line_bytes"],
+        max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
     ) -> None:
         if handler is not None and not isinstance(handler, EventHandler):
             raise TypeError(
                 f"stream() needs a streamkit.EventHandler, got {type(handler).__name__}"
                 + (" (use astream())" if isinstance(handler, AsyncEventHandler) else "")
             )
-        super().__init__(strict=strict, tolerant=tolerant, state=state, on_truncated=on_truncated)
+        super().__init__(
+            strict=strict,
+            tolerant=tolerant,
+            state=state,
+            on_truncated=on_truncated,
+            max_line_bytes=max_line_bytes,
+            max_event_bytes=max_event_bytes,
+        )
         self._chunks, self._close_source = open_sync(source)
         self.handler = handler
         self._bind(handler)
@@ -384,31 +399,21 @@ class Stream(_StreamBase):
         table = dispatch_table(handler) if handler is not None else {}
         on_event = _on_event(handler, EventHandler)
         get = table.get
-        self._parser = parser = SSEParser()
-        feed = parser.feed
-        apply = self.state.apply
-        tolerant = self._tolerant
+        driver = self.driver
+        receive, decode, apply = driver.receive, driver.decode, driver.apply
         sinks = self._sinks
-        endings = _ENDINGS
         handling: Event | None = None  # the event being handled, for errors
-        events = 0
         try:
             for chunk in self._chunks:
                 if chunk.__class__ is not bytes:
                     chunk = as_bytes(chunk)
-                self._bytes += len(chunk)
-                for sse in feed(chunk):
-                    event = decode(sse, tolerant=tolerant)
-                    handling = self.current_event = event
-                    events += 1
+                for sse in receive(chunk):
+                    handling = event = decode(sse)
                     if on_event is not None:
                         on_event(event)
                     changes = apply(event)
                     for change in changes:
-                        cls = change.__class__
-                        if cls in endings:
-                            self._ended = True
-                        dispatch = get(cls)
+                        dispatch = get(change.__class__)
                         if dispatch is not None:
                             dispatch(change)
                     if sinks:
@@ -417,7 +422,6 @@ class Stream(_StreamBase):
                     handling = None
                     if not self._draining:
                         yield event
-            self._events = events
             problem = self._truncation()
             if problem is not None:
                 if (dispatch := get(c.Problem)) is not None:
@@ -450,7 +454,7 @@ class Stream(_StreamBase):
                 _annotate(exc, handling)
             self._close()
             if exc is not None and handler is not None:
-                if isinstance(exc, _TIMEOUTS):
+                if _is_timeout(exc):
                     handler.on_timeout()
                 handler.on_exception(exc)
         finally:
@@ -577,13 +581,22 @@ class AsyncStream(_StreamBase):
         tolerant: bool = False,
         state: State | None = None,
         on_truncated: OnTruncated = "raise",
+        max_line_bytes: int = DEFAULT_LIMITS["max_line_bytes"],
+        max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
     ) -> None:
         if handler is not None and not isinstance(handler, AsyncEventHandler):
             raise TypeError(
                 f"astream() needs a streamkit.AsyncEventHandler, got {type(handler).__name__}"
                 + (" (use stream())" if isinstance(handler, EventHandler) else "")
             )
-        super().__init__(strict=strict, tolerant=tolerant, state=state, on_truncated=on_truncated)
+        super().__init__(
+            strict=strict,
+            tolerant=tolerant,
+            state=state,
+            on_truncated=on_truncated,
+            max_line_bytes=max_line_bytes,
+            max_event_bytes=max_event_bytes,
+        )
         self._chunks, self._close_source = open_async(source)
         self.handler = handler
         self._bind(handler)
@@ -599,31 +612,21 @@ class AsyncStream(_StreamBase):
         table = dispatch_table(handler) if handler is not None else {}
         on_event = _on_event(handler, AsyncEventHandler)
         get = table.get
-        self._parser = parser = SSEParser()
-        feed = parser.feed
-        apply = self.state.apply
-        tolerant = self._tolerant
+        driver = self.driver
+        receive, decode, apply = driver.receive, driver.decode, driver.apply
         sinks = self._sinks
-        endings = _ENDINGS
         handling: Event | None = None  # the event being handled, for errors
-        events = 0
         try:
             async for chunk in self._chunks:
                 if chunk.__class__ is not bytes:
                     chunk = as_bytes(chunk)
-                self._bytes += len(chunk)
-                for sse in feed(chunk):
-                    event = decode(sse, tolerant=tolerant)
-                    handling = self.current_event = event
-                    events += 1
+                for sse in receive(chunk):
+                    handling = event = decode(sse)
                     if on_event is not None and (result := on_event(event)) is not None:
                         await result
                     changes = apply(event)
                     for change in changes:
-                        cls = change.__class__
-                        if cls in endings:
-                            self._ended = True
-                        dispatch = get(cls)
+                        dispatch = get(change.__class__)
                         if dispatch is not None and (result := dispatch(change)) is not None:
                             await result
                     if sinks:
@@ -636,7 +639,6 @@ class AsyncStream(_StreamBase):
                         raise _Stopped
                     elif self._idle is not None:
                         self._wake()  # views waiting for a draining pump: see their items
-            self._events = events
             problem = self._truncation()
             if problem is not None:
                 if (dispatch := get(c.Problem)) is not None and (
@@ -663,6 +665,8 @@ class AsyncStream(_StreamBase):
     async def _close(self) -> None:
         if not self._source_closed:
             self._source_closed = True
+            import anyio  # the async side alone needs it: imported when first used
+
             with anyio.CancelScope(shield=True):
                 await self._close_source()
 
@@ -674,7 +678,7 @@ class AsyncStream(_StreamBase):
                 _annotate(exc, handling)
             await self._close()
             if exc is not None and handler is not None:
-                if isinstance(exc, _TIMEOUTS):
+                if _is_timeout(exc):
                     await handler.on_timeout()
                 await handler.on_exception(exc)
         finally:
@@ -686,6 +690,8 @@ class AsyncStream(_StreamBase):
         flag, not a lock: nothing to pay when uncontended)."""
         while self._busy and not buf:
             if self._idle is None:
+                import anyio
+
                 self._idle = anyio.Event()
             await self._idle.wait()
 
@@ -796,6 +802,8 @@ class AsyncStream(_StreamBase):
             raise RuntimeError(_REENTRY)
         self._stopping = True
         await self._wait_idle()  # another task's pump step or drain ends after one event
+        import anyio
+
         with anyio.CancelScope(shield=True):
             await self._wait_idle()
             self._busy = True
@@ -831,6 +839,8 @@ def stream(
     tolerant: bool = False,
     state: State | None = None,
     on_truncated: OnTruncated = "raise",
+    max_line_bytes: int = DEFAULT_LIMITS["max_line_bytes"],
+    max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
 ) -> Stream:
     """Stream an Assistants SSE body from ``source`` into typed, live state.
 
@@ -843,7 +853,10 @@ def stream(
     ends before ``done`` or a final run status raises :class:`StreamTruncated`
     (``on_truncated="raise"``), or reports a ``"truncated"`` Problem and a
     :class:`StreamTruncatedWarning` (``"warn"``), or is only marked ``truncated``
-    (``"ignore"``). Nothing is read before the stream is consumed.
+    (``"ignore"``); the problem is in ``state.problems`` in every case.
+    ``max_line_bytes`` and ``max_event_bytes`` bound the longest line and the largest
+    event the parser holds (an :class:`~streamkit.SSEError` past them). Nothing is read
+    before the stream is consumed.
     """
     return Stream(
         source,
@@ -852,6 +865,8 @@ def stream(
         tolerant=tolerant,
         state=state,
         on_truncated=on_truncated,
+        max_line_bytes=max_line_bytes,
+        max_event_bytes=max_event_bytes,
     )
 
 
@@ -863,6 +878,8 @@ def astream(
     tolerant: bool = False,
     state: State | None = None,
     on_truncated: OnTruncated = "raise",
+    max_line_bytes: int = DEFAULT_LIMITS["max_line_bytes"],
+    max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
 ) -> AsyncStream:
     """The async twin of :func:`stream` (anyio: asyncio or trio); ``source`` may also be an
     async iterable of bytes, and ``handler`` is an :class:`~streamkit.AsyncEventHandler`."""
@@ -873,4 +890,6 @@ def astream(
         tolerant=tolerant,
         state=state,
         on_truncated=on_truncated,
+        max_line_bytes=max_line_bytes,
+        max_event_bytes=max_event_bytes,
     )

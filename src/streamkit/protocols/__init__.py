@@ -17,7 +17,6 @@ import attrs
 
 if TYPE_CHECKING:
     from ..events import Event
-    from ..sse import ServerSentEvent
 
 __all__ = ["EventSpec", "Lifecycle", "Protocol"]
 
@@ -62,7 +61,7 @@ class Lifecycle:
 class Protocol:
     """An event format: its event table, lifecycles, decoder and fold.
 
-    ``decode(sse, tolerant)`` turns one Server-Sent Event into a typed event;
+    ``decode(sse, tolerant=...)`` turns one Server-Sent Event into a typed event;
     ``new_state(strict)`` makes the fold for one conversation; ``ending`` describes the
     rule for a proper end of stream (the fold counts endings as it meets them).
     """
@@ -70,7 +69,7 @@ class Protocol:
     name: str
     events: Mapping[str, EventSpec]
     lifecycles: Mapping[str, Lifecycle]
-    decode: Callable[[ServerSentEvent, bool], Event]
+    decode: Callable[..., Event]
     new_state: Callable[[bool], Any]
     ending: str
 

@@ -9,8 +9,7 @@ status, or a run requiring action. The merge rules are :class:`State`, its fold.
 
 from __future__ import annotations
 
-from ...events import EVENTS, Event, decode
-from ...sse import ServerSentEvent
+from ...events import EVENTS, decode
 from .. import Protocol
 from ._fold import State
 from ._lifecycles import (
@@ -40,10 +39,6 @@ __all__ = [
 ]
 
 
-def _decode(sse: ServerSentEvent, tolerant: bool) -> Event:
-    return decode(sse, tolerant=tolerant)
-
-
 def _new_state(strict: bool) -> State:
     return State(strict=strict)
 
@@ -53,7 +48,7 @@ ASSISTANTS = Protocol(
     name="assistants",
     events=EVENTS,
     lifecycles={"run": RUN, "step": STEP, "message": MESSAGE},
-    decode=_decode,
+    decode=decode,
     new_state=_new_state,
     ending=(
         "done, an error event, a run in a terminal status "

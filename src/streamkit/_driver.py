@@ -1,0 +1,149 @@
+"""The driver: one sans-IO object that runs parse -> decode -> fold for one stream.
+
+Every edge drives a :class:`Driver`, the way every HTTP integration of h11 drives its
+``Connection``: :func:`~streamkit.stream` and :func:`~streamkit.astream` pull bytes from
+a source, the CLI reads files, and the client, relay and emulator will do the same. The
+driver alone decides whether the input ended properly: :meth:`Driver.close` says so, and
+reports a cut stream as a ``"truncated"`` :class:`~streamkit.fold.Problem` that it records
+in the fold's problem list. It imports no I/O library.
+
+Two ways to drive it:
+
+- ``for event, changes in driver.feed(data)``: each event the bytes complete, folded,
+  with the Changes it caused; then ``driver.close()`` at the end of input.
+- Step by step, for an edge that must act between decoding and folding (a handler's
+  ``on_event`` sees each event before it is folded): ``for sse in driver.receive(data)``,
+  ``event = driver.decode(sse)``, ``changes = driver.apply(event)``; then ``close()``.
+
+An error (a malformed event in strict mode, a lifecycle violation, an over-long line)
+raises from the step that met it; everything folded before it stays in
+:attr:`Driver.state`, readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ._changes import Change, Problem
+from .sse import ServerSentEvent, SSEParser
+
+if TYPE_CHECKING:
+    from .events import Event
+    from .protocols import Protocol
+
+__all__ = ["DEFAULT_LIMITS", "Driver"]
+
+#: The default limits: the longest line and the largest event, in bytes. Data lines of
+#: more than 1 MiB are rare but legal (a large tool output): raise ``max_line_bytes``.
+DEFAULT_LIMITS = {"max_line_bytes": 1 << 20, "max_event_bytes": 16 << 20}
+
+
+class Driver:
+    """Parse, decode and fold one stream; say at its end whether it ended properly.
+
+    ``protocol`` is the event format (default: the Assistants protocol). ``state``
+    continues an earlier stream's fold (e.g. after submitting tool outputs); otherwise a
+    new one is made, ``strict`` or lenient. ``tolerant`` decoding turns a malformed event
+    into a Problem instead of an error. ``max_line_bytes`` / ``max_event_bytes`` bound
+    what the parser holds (an ``SSEError`` past them); ``diagnostics`` keeps the parser's
+    notes on legal but suspicious input (``driver.parser.diagnostics``).
+    """
+
+    def __init__(
+        self,
+        *,
+        protocol: Protocol | None = None,
+        state: Any = None,
+        strict: bool = True,
+        tolerant: bool = False,
+        max_line_bytes: int = DEFAULT_LIMITS["max_line_bytes"],
+        max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
+        diagnostics: bool = False,
+    ) -> None:
+        if protocol is None:
+            from .protocols.assistants import ASSISTANTS
+
+            protocol = ASSISTANTS
+        #: The event format being read.
+        self.protocol = protocol
+        #: The fold: every snapshot of this stream.
+        self.state = state if state is not None else protocol.new_state(strict)
+        #: The Server-Sent Events parser.
+        self.parser = SSEParser(
+            max_line_bytes=max_line_bytes,
+            max_event_bytes=max_event_bytes,
+            diagnostics=diagnostics,
+        )
+        #: Fold one decoded event; return its Changes (the fold's own ``apply``).
+        self.apply = self.state.apply
+        #: Bytes received, and events decoded, so far.
+        self.bytes = 0
+        self.events = 0
+        #: The last event decoded (None before the first).
+        self.last_event: Event | None = None
+        #: Set by :meth:`close`: the input ended before the protocol's proper end.
+        self.truncated = False
+        self.closed = False
+        self._tolerant = tolerant
+        self._decode = protocol.decode
+        self._endings = self.state.endings
+
+    # -- step by step
+
+    def receive(self, data: bytes) -> list[ServerSentEvent]:
+        """Take the next bytes; return the Server-Sent Events they complete (to decode)."""
+        self.bytes += len(data)
+        return self.parser.feed(data)
+
+    def decode(self, sse: ServerSentEvent) -> Event:
+        """Decode one Server-Sent Event (tolerantly, if the driver is tolerant)."""
+        event = self._decode(sse, tolerant=self._tolerant)
+        self.events += 1
+        self.last_event = event
+        return event
+
+    # -- all at once
+
+    def feed(self, data: bytes) -> Iterator[tuple[Event, list[Change]]]:
+        """Each event the bytes complete, folded, with the Changes it caused (lazily: an
+        error raises when its event is reached, after the events before it)."""
+        decode, apply = self.decode, self.apply
+        for sse in self.receive(data):
+            event = decode(sse)
+            yield event, apply(event)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the stream has met its proper end (``done``, a final run status ...)."""
+        return bool(self.state.endings > self._endings)
+
+    def close(self) -> list[Change]:
+        """The input has ended. Returns ``[Problem("truncated")]`` when it ended before the
+        protocol's proper end (recorded in the fold's problems too), else ``[]``.
+
+        A stream with no event and no half-received one is empty, not cut short. Calling
+        it again returns ``[]``.
+        """
+        if self.closed:
+            return []
+        self.closed = True
+        pending = self.parser.pending
+        self.parser.close()
+        if self.ended or (self.events == 0 and not pending):
+            return []
+        self.truncated = True
+        last = self.last_event
+        if last is None:
+            after = "inside its first event"
+        else:
+            sse = last.sse
+            line = f" (SSE line {sse.line})" if sse is not None and sse.line is not None else ""
+            after = f"after {self.events} event(s), the last {last.event!r}{line}"
+        message = (
+            f"the stream ended {after}, {self.bytes} bytes in, without a proper end "
+            f"({self.protocol.ending}): it was cut short"
+        )
+        problem = Problem(last, "truncated", message)  # type: ignore[arg-type]
+        self.state.record(problem)
+        return [problem]
