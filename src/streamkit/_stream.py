@@ -123,11 +123,7 @@ class _TextSink(_Sink):
 
     def push(self, event: Event | None, changes: list[c.Change]) -> None:
         for change in changes:
-            if (
-                change.__class__ is c.ContentPartDelta
-                and change.kind == "text"
-                and change.text
-            ):
+            if change.__class__ is c.ContentPartDelta and change.kind == "text" and change.text:
                 self.buf.append(change.text)
 
 
