@@ -2,44 +2,85 @@
 
 The pipeline, each layer usable on its own: :mod:`streamkit.sse` (bytes to Server-Sent
 Events), :mod:`streamkit.events` (to typed events), :mod:`streamkit.fold` (to snapshots
-and Changes), then :func:`stream` / :func:`astream` with :class:`EventHandler` callbacks
-and iterators; :mod:`streamkit.record` records and replays raw streams.
+and Changes), :class:`Driver` (the three for one stream, sans-IO), then :func:`stream` /
+:func:`astream` with :class:`EventHandler` callbacks and iterators;
+:mod:`streamkit.record` records and replays raw streams. See ``docs/architecture.md``.
+
+Names are loaded when first used: ``import streamkit`` imports no HTTP, async or terminal
+library, and the core (parser, models, events, fold, driver) needs only attrs and orjson.
 """
 
 from __future__ import annotations
 
-from ._errors import MalformedEventError, ProtocolError, StreamkitError
-from ._handler import AsyncEventHandler, EventHandler
-from ._stream import (
-    AsyncStream,
-    Stream,
-    StreamTruncated,
-    StreamTruncatedWarning,
-    astream,
-    stream,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .events import Event, decode
-from .fold import State
-from .record import (
-    Recorder,
-    RecordingError,
-    TruncatedRecordingWarning,
-    areplay,
-    load_recording,
-    replay,
-)
-from .sse import ServerSentEvent, SSEError, SSEParser
+
+if TYPE_CHECKING:
+    from ._driver import Driver
+    from ._errors import MalformedEventError, ProtocolError, ResponseError, StreamkitError
+    from ._handler import AsyncEventHandler, EventHandler
+    from ._stream import (
+        AsyncStream,
+        Stream,
+        StreamTruncated,
+        StreamTruncatedWarning,
+        astream,
+        stream,
+    )
+    from .events import Event, decode
+    from .fold import State
+    from .record import (
+        Recorder,
+        RecordingError,
+        TruncatedRecordingWarning,
+        areplay,
+        load_recording,
+        replay,
+    )
+    from .sse import ServerSentEvent, SSEError, SSEParser
+
+#: Each public name and the module that defines it.
+_WHERE: dict[str, str] = {
+    "AsyncEventHandler": "._handler",
+    "AsyncStream": "._stream",
+    "Driver": "._driver",
+    "Event": ".events",
+    "EventHandler": "._handler",
+    "MalformedEventError": "._errors",
+    "ProtocolError": "._errors",
+    "Recorder": ".record",
+    "RecordingError": ".record",
+    "ResponseError": "._errors",
+    "SSEError": ".sse",
+    "SSEParser": ".sse",
+    "ServerSentEvent": ".sse",
+    "State": ".fold",
+    "Stream": "._stream",
+    "StreamTruncated": "._stream",
+    "StreamTruncatedWarning": "._stream",
+    "StreamkitError": "._errors",
+    "TruncatedRecordingWarning": ".record",
+    "areplay": ".record",
+    "astream": "._stream",
+    "decode": ".events",
+    "load_recording": ".record",
+    "replay": ".record",
+    "stream": "._stream",
+}
 
 __all__ = [
     "AsyncEventHandler",
     "AsyncStream",
+    "Driver",
     "Event",
     "EventHandler",
     "MalformedEventError",
     "ProtocolError",
     "Recorder",
     "RecordingError",
+    "ResponseError",
     "SSEError",
     "SSEParser",
     "ServerSentEvent",
@@ -57,3 +98,16 @@ __all__ = [
     "replay",
     "stream",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'streamkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where, __name__), name)
+    globals()[name] = value  # later look-ups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})

@@ -22,9 +22,10 @@ import httpx
 import orjson
 
 from . import _changes as c
+from ._driver import Driver
 from ._version import __version__
-from .events import DoneEvent, ErrorEvent, Event, RecoveredEventWarning, decode
-from .fold import RUN_TERMINAL, State
+from .events import ErrorEvent, Event, RecoveredEventWarning
+from .fold import State
 from .record import (
     _SECRET_HEADERS,
     Recorder,
@@ -36,7 +37,7 @@ from .record import (
     record_response,
     replay,
 )
-from .sse import SSEError, SSEParser
+from .sse import SSEError
 
 __all__ = ["main"]
 
@@ -80,46 +81,44 @@ class Report:
     message: str
 
 
-@attrs.define
 class Pipeline:
-    """Parser, tolerant decoder and lenient fold, fed chunk by chunk."""
+    """The CLI's :class:`~streamkit.Driver` (tolerant decoding, lenient fold, parser
+    diagnostics), fed chunk by chunk, and the server ``error`` events ``validate`` lists."""
 
-    parser: SSEParser = attrs.field(factory=lambda: SSEParser(diagnostics=True))
-    state: State = attrs.field(factory=lambda: State(strict=False))
-    events: list[Event] = attrs.field(factory=list)
-    name: str = "<stream>"
+    def __init__(self, name: str = "<stream>") -> None:
+        self.name = name
+        self.driver = Driver(strict=False, tolerant=True, diagnostics=True)
+        self.state: State = self.driver.state
+        self.errors: list[ErrorEvent] = []
+
+    @property
+    def events(self) -> int:
+        """How many events were decoded."""
+        return self.driver.events
 
     def feed(self, chunk: bytes) -> list[list[c.Change]]:
         """Changes of each event the chunk completed."""
+        out = []
         try:
-            return [self._apply(sse) for sse in self.parser.feed(chunk)]
+            for event, changes in self.driver.feed(chunk):
+                if event.__class__ is ErrorEvent:
+                    self.errors.append(event)
+                out.append(changes)
         except SSEError as e:
             raise CLIError(f"{self.name}: not an event stream ({e})") from None
+        return out
 
-    def close(self) -> None:
-        """End of the stream (an unterminated last block is discarded and diagnosed)."""
-        self.parser.close()
-
-    def _apply(self, sse: Any) -> list[c.Change]:
-        event = decode(sse, tolerant=True)
-        self.events.append(event)
-        return self.state.apply(event)
+    def close(self) -> list[c.Change]:
+        """End of the stream: the driver's verdict (a "truncated" Problem, or nothing)."""
+        return self.driver.close()
 
     def require_events(self) -> None:
         """Fail when the input held no event at all (a PNG, a JSON document...)."""
-        if not self.events:
+        if not self.driver.events:
             raise CLIError(
                 f"{self.name}: no events found (not a text/event-stream body or a "
                 "streamkit recording)"
             )
-
-    @property
-    def done(self) -> bool:
-        """A ``done`` event arrived, or some run reached a status where the stream ends."""
-        ended = {*RUN_TERMINAL, "requires_action"}
-        return any(isinstance(e, DoneEvent) for e in self.events) or any(
-            run.status in ended for run in self.state.runs.values()
-        )
 
 
 def _load(path: str) -> Recording:
@@ -172,7 +171,9 @@ def _render(chunks: Iterable[bytes], pipeline: Pipeline, *, total: int | None, p
                 renderer.update(changes)
             done += len(chunk)
             renderer.progress(done)
-        pipeline.close()
+        ending = pipeline.close()
+        if ending and pipeline.events:  # with no event at all, require_events() says so
+            renderer.update(ending)
     finally:
         renderer.close()
 
@@ -232,26 +233,26 @@ def _save_demo(recording: Recording, path: str) -> None:
 # --- inspect ---------------------------------------------------------------------------------
 
 
-def _snapshot_json(pipeline: Pipeline, lines: Sequence[str]) -> dict[str, Any]:
+def _snapshot_json(pipeline: Pipeline, reports: list[Report]) -> dict[str, Any]:
     state = pipeline.state
     return {
         "runs": [run.to_dict() for run in state.runs.values()],
         "steps": [step.to_dict() for step in state.steps.values()],
         "messages": [message.to_dict() for message in state.messages.values()],
-        "problems": [
-            attrs.asdict(report) for report in _problem_reports(pipeline, lines, fold_only=True)
-        ],
+        "problems": [attrs.asdict(report) for report in reports],
     }
 
 
-def _summary(path: str, pipeline: Pipeline, lines: Sequence[str]) -> Iterator[str]:
+def _summary(
+    path: str, pipeline: Pipeline, lines: Sequence[str], reports: list[Report]
+) -> Iterator[str]:
     from ._render import usage_text
 
     state = pipeline.state
     yield (
-        f"{path}: {len(pipeline.events)} events, {len(state.runs)} run(s), "
+        f"{path}: {pipeline.events} events, {len(state.runs)} run(s), "
         f"{len(state.steps)} step(s), {len(state.messages)} message(s), "
-        f"{len(state.problems)} problem(s)"
+        f"{len(reports)} problem(s)"
     )
     if state.thread is not None:
         yield f"thread {state.thread.id}"
@@ -276,7 +277,6 @@ def _summary(path: str, pipeline: Pipeline, lines: Sequence[str]) -> Iterator[st
                     yield f"  [{note.get('type')}] {note.get('text')}"
             else:
                 yield f"  [{raw.get('type')}]"
-    reports = _problem_reports(pipeline, lines, fold_only=True)
     if reports:
         yield "problems:"
         for report in reports:
@@ -307,13 +307,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     """Print the final runs, steps and messages (``--json``: the API's shapes)."""
     recording, pipeline = _fold(args.file)
     lines = _body_lines(recording.body)
+    reports = _reports(recording, pipeline, lines)
     if args.json:
         sys.stdout.write(
-            orjson.dumps(_snapshot_json(pipeline, lines), option=orjson.OPT_INDENT_2).decode()
+            orjson.dumps(_snapshot_json(pipeline, reports), option=orjson.OPT_INDENT_2).decode()
         )
         sys.stdout.write("\n")
     else:
-        for line in _summary(args.file, pipeline, lines):
+        for line in _summary(args.file, pipeline, lines, reports):
             print(line)
     return 0
 
@@ -340,7 +341,9 @@ def _data_lines(lines: Sequence[str], start: int | None) -> list[int]:
     return found
 
 
-def _event_line(event: Event, lines: Sequence[str], kind: str) -> int:
+def _event_line(event: Event | None, lines: Sequence[str], kind: str) -> int:
+    if kind == "truncated" or event is None:  # the stream's end: its last line
+        return len(lines) - 1 if lines and lines[-1] == "" else len(lines)
     start = event.sse.line if event.sse is not None else None
     data = _data_lines(lines, start)
     if kind == "recovered" and data:
@@ -350,25 +353,21 @@ def _event_line(event: Event, lines: Sequence[str], kind: str) -> int:
     return start or 0
 
 
-def _problem_reports(
-    pipeline: Pipeline, lines: Sequence[str], *, fold_only: bool = False
-) -> list[Report]:
+def _reports(recording: Recording, pipeline: Pipeline, lines: Sequence[str]) -> list[Report]:
+    """Every problem, by line: the fold's (the driver's truncation included), the server's
+    ``error`` events, what the parser noticed, and a recording cut before its end line.
+    ``inspect`` and ``validate`` list the same."""
     reports = [
         Report(_event_line(p.event, lines, p.kind), p.kind, p.message)
         for p in pipeline.state.problems
     ]
-    if fold_only:
-        return reports
-    for event in pipeline.events:
-        if isinstance(event, ErrorEvent):
-            error = event.data
-            reports.append(
-                Report(
-                    _event_line(event, lines, ""), "server_error", f"{error.code}: {error.message}"
-                )
-            )
+    for event in pipeline.errors:
+        error = event.data
+        reports.append(
+            Report(_event_line(event, lines, ""), "server_error", f"{error.code}: {error.message}")
+        )
     missing = []
-    for diag in pipeline.parser.diagnostics:
+    for diag in pipeline.driver.parser.diagnostics:
         if diag.kind == "unknown_field" and diag.text.lstrip()[:1] in ("{", "["):
             missing.append(diag.line)
             reports.append(
@@ -379,12 +378,18 @@ def _problem_reports(
                     "event's data is lost",
                 )
             )
-    for diag in pipeline.parser.diagnostics:
+    for diag in pipeline.driver.parser.diagnostics:
         if diag.kind == "dataless_block" and _EVENT_LINE.match(diag.text):
             if not any(_same_block(lines, diag.line, line) for line in missing):
                 reports.append(Report(diag.line, "dataless_block", diag.message))
         elif diag.kind == "unterminated_block":
             reports.append(Report(diag.line, "unterminated_block", diag.message))
+    if recording.truncated:
+        last = _event_line(None, lines, "truncated")
+        reports.append(
+            Report(last, "truncated_recording", "the recording has no end line: it was cut short")
+        )
+    reports.sort(key=lambda r: r.line)
     return reports
 
 
@@ -395,28 +400,17 @@ def _same_block(lines: Sequence[str], start: int, line: int) -> bool:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Report every problem as ``FILE:LINE: kind: message``; 0 clean, 1 problems."""
     recording, pipeline = _fold(args.file)
-    lines = _body_lines(recording.body)
-    reports = _problem_reports(pipeline, lines)
-    last = len(lines) - 1 if lines and lines[-1] == "" else len(lines)
-    if recording.truncated:
-        reports.append(Report(last, "truncated", "the recording has no end line: it was cut short"))
-    if not pipeline.done:
-        reports.append(
-            Report(
-                last,
-                "truncated",
-                "the stream ended without a 'done' event or a run reaching a final status",
-            )
-        )
-    reports.sort(key=lambda r: r.line)
+    reports = _reports(recording, pipeline, _body_lines(recording.body))
     try:
         for report in reports:
             print(f"{args.file}:{report.line}: {report.kind}: {report.message}")
+        if not reports:
+            print(f"{args.file}: clean: {pipeline.events} events, no problem found")
     except BrokenPipeError:  # the reader stopped early: the problems are still there
         pass
     if reports:
         print(
-            f"{args.file}: {len(reports)} problem(s) in {len(pipeline.events)} events",
+            f"{args.file}: {len(reports)} problem(s) in {pipeline.events} events",
             file=sys.stderr,
         )
         return 1
@@ -493,7 +487,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     except OSError as e:
         raise CLIError(f"{args.output}: cannot write ({e.strerror or e})") from None
     pipeline.require_events()
-    print(f"recorded {len(pipeline.events)} events to {args.output}", file=sys.stderr)
+    print(f"recorded {pipeline.events} events to {args.output}", file=sys.stderr)
     return 0
 
 

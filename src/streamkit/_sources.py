@@ -1,12 +1,17 @@
 """Byte sources for :func:`streamkit.stream` and :func:`streamkit.astream`.
 
-A source becomes a pull-based chunk iterator plus a function that closes it:
+A source becomes a pull-based chunk iterator plus a function that closes it. No I/O
+library is imported here: httpx types are recognised only when httpx is already in use
+(a response cannot exist otherwise), and anyio is imported by the async side when used.
+
 
 - ``bytes`` / ``bytearray`` / ``memoryview``: a whole body, handed out in slices;
 - ``str`` or ``os.PathLike``: a file, either a plain ``.sse`` body or a streamkit
   recording (:mod:`streamkit.record` tells them apart and replays them);
 - a binary file object (``read1`` or ``read``): read in pieces, closed at the end;
-- an ``httpx.Response``: ``iter_bytes()`` / ``aiter_bytes()``, closed at the end;
+- an ``httpx.Response``: ``iter_bytes()`` / ``aiter_bytes()``, closed at the end; its
+  status and content type are checked first (a :class:`~streamkit.ResponseError` for a
+  non-2xx status or a body that is not ``text/event-stream``);
 - an ``httpx_sse.EventSource``: its response, so that streamkit's parser does the parsing;
 - an iterable (or, for ``astream``, an async iterable) of bytes: iterated, and closed
   (``close()`` / ``aclose()``) when it has such a method.
@@ -16,16 +21,18 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import Any, Final, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, cast
 
-import anyio
-import anyio.lowlevel
-import anyio.to_thread
-import httpx
-import httpx_sse
+import orjson
 
+from ._errors import ResponseError
 from .record import _FileChunks
+
+if TYPE_CHECKING:
+    import httpx
+    import httpx_sse
 
 __all__ = ["AsyncSource", "Source", "open_async", "open_sync"]
 
@@ -81,14 +88,89 @@ def _check_path(source: str | os.PathLike[str]) -> None:
 
 
 def _response(source: object) -> httpx.Response | None:
-    if isinstance(source, httpx_sse.EventSource):
-        return source.response
-    if isinstance(source, httpx.Response):
-        return source
+    httpx_sse = sys.modules.get("httpx_sse")
+    if httpx_sse is not None and isinstance(source, httpx_sse.EventSource):
+        response: httpx.Response = source.response
+        return response
+    httpx_module = sys.modules.get("httpx")
+    if httpx_module is not None and isinstance(source, httpx_module.Response):
+        return cast("httpx.Response", source)
     return None
 
 
+#: How much of a body that is not an event stream is read for the error message.
+ERROR_BODY_BYTES: Final = 4096
+_REQUEST_ID_HEADERS: Final = ("x-request-id", "apim-request-id", "x-ms-request-id")
+
+
+def _not_a_stream(response: httpx.Response) -> bool:
+    content_type = response.headers.get("content-type", "")
+    return not (
+        200 <= response.status_code < 300
+        and content_type.split(";")[0].strip().lower() == "text/event-stream"
+    )
+
+
+def response_error(response: httpx.Response, head: bytes) -> ResponseError:
+    """The error for a response that is not an event stream, ``head`` its first bytes."""
+    body = head.decode("utf-8", "replace")
+    error = None
+    try:
+        parsed = orjson.loads(head)
+    except orjson.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict):
+        inner = parsed.get("error")
+        if isinstance(inner, dict):
+            error = inner
+        elif "message" in parsed:
+            error = parsed
+    request = getattr(response, "_request", None)
+    url = None
+    if request is not None:
+        url = str(request.url.copy_with(query=None, username=None, password=None))
+    return ResponseError(
+        status_code=response.status_code,
+        content_type=response.headers.get("content-type"),
+        request_id=next(
+            (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
+        ),
+        body=body,
+        error=error,
+        method=request.method if request is not None else None,
+        url=url,
+    )
+
+
+def _checked(response: httpx.Response) -> Iterator[bytes]:
+    """The body of an event-stream response; a :class:`ResponseError` for anything else,
+    raised at the first pull (nothing is read before the stream is consumed)."""
+    if _not_a_stream(response):
+        head = b""
+        for chunk in response.iter_bytes():
+            head += chunk
+            if len(head) >= ERROR_BODY_BYTES:
+                break
+        raise response_error(response, head[:ERROR_BODY_BYTES])
+    yield from response.iter_bytes()
+
+
+async def _achecked(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The async twin of :func:`_checked`."""
+    if _not_a_stream(response):
+        head = b""
+        async for chunk in response.aiter_bytes():
+            head += chunk
+            if len(head) >= ERROR_BODY_BYTES:
+                break
+        raise response_error(response, head[:ERROR_BODY_BYTES])
+    async for chunk in response.aiter_bytes():
+        yield chunk
+
+
 def _is_async_response(response: httpx.Response) -> bool:
+    import httpx
+
     stream = response.stream
     return isinstance(stream, httpx.AsyncByteStream) and not isinstance(
         stream, httpx.SyncByteStream
@@ -129,7 +211,7 @@ def open_sync(source: Source) -> tuple[Iterator[bytes], Close]:
             raise TypeError(
                 "this httpx.Response comes from an AsyncClient: use streamkit.astream()"
             )
-        chunks = response.iter_bytes()
+        chunks = _checked(response)
         return chunks, _closing(chunks, response)
     if isinstance(source, bytes | bytearray | memoryview):
         return iter(_slices(source)), _nothing
@@ -151,8 +233,11 @@ def open_sync(source: Source) -> tuple[Iterator[bytes], Close]:
 
 
 async def _in_memory(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+    import anyio.lowlevel
+
+    checkpoint = anyio.lowlevel.checkpoint
     for chunk in chunks:
-        await anyio.lowlevel.checkpoint()
+        await checkpoint()
         yield chunk
 
 
@@ -165,6 +250,8 @@ def _next_nonempty(chunks: Iterator[bytes], end: bytes) -> bytes:
 
 async def _in_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     """Iterate a blocking iterator, each ``next`` in a worker thread."""
+    import anyio.to_thread
+
     end = b""  # never a chunk: empty chunks are skipped
     while (chunk := await anyio.to_thread.run_sync(_next_nonempty, chunks, end)) is not end:
         yield chunk
@@ -172,6 +259,9 @@ async def _in_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
 
 async def _from_path(source: str | os.PathLike[str]) -> AsyncIterator[bytes]:
     """The file's chunks, read in a worker thread about ``CHUNK_SIZE`` bytes at a time."""
+    import anyio.lowlevel
+    import anyio.to_thread
+
     chunks = await anyio.to_thread.run_sync(_FileChunks, source, CHUNK_SIZE)
     try:
         while batch := await anyio.to_thread.run_sync(chunks.batch, CHUNK_SIZE):
@@ -221,9 +311,9 @@ def open_async(source: AsyncSource) -> tuple[AsyncIterator[bytes], AClose]:
     response = _response(source)
     if response is not None:
         if _is_async_response(response):
-            chunks = response.aiter_bytes()
+            chunks = _achecked(response)
             return chunks, _aclosing(chunks, response.aclose)
-        chunks = _in_thread(response.iter_bytes())
+        chunks = _in_thread(_checked(response))
         return chunks, _aclosing(chunks, response.close)
     if isinstance(source, bytes | bytearray | memoryview):
         chunks = _in_memory(_slices(source))
