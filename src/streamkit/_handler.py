@@ -19,14 +19,6 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _changes as c
-from .models import (
-    ImageFileContentBlock,
-    ImageURLContentBlock,
-    RefusalContentBlock,
-    RefusalDeltaBlock,
-    TextContentBlock,
-    TextDeltaBlock,
-)
 
 if TYPE_CHECKING:
     from .events import Event
@@ -36,6 +28,8 @@ if TYPE_CHECKING:
         ImageURL,
         Message,
         MessageDelta,
+        RefusalContentBlock,
+        RefusalDeltaBlock,
         RequiredActionFunctionToolCall,
         Run,
         RunStep,
@@ -293,9 +287,8 @@ def _one(hook: Callable[..., Any], attr: str) -> Dispatch:
 
 def _part_created(text: Callable[..., Any]) -> Dispatch:
     def dispatch(change: c.ContentPartCreated) -> Any:
-        part = change.part
-        if part.__class__ is TextContentBlock:
-            return text(part.text)
+        if change.kind == "text":
+            return text(change.part.text)  # type: ignore[union-attr]
         return None
 
     return dispatch
@@ -303,32 +296,35 @@ def _part_created(text: Callable[..., Any]) -> Dispatch:
 
 def _part_delta(text: Callable[..., Any] | None, refusal: Callable[..., Any] | None) -> Dispatch:
     def dispatch(change: c.ContentPartDelta) -> Any:
-        delta = change.delta
-        cls = delta.__class__
-        if cls is TextDeltaBlock:
-            if text is not None and delta.text is not None:  # type: ignore[union-attr]
+        kind = change.kind
+        if kind == "text":
+            delta: Any = change.delta
+            if text is not None and delta.text is not None:
                 return text(delta.text, change.part.text)  # type: ignore[union-attr]
-        elif cls is RefusalDeltaBlock and refusal is not None:
-            return refusal(delta, change.part)
+        elif kind == "refusal" and refusal is not None:
+            return refusal(change.delta, change.part)
         return None
 
     return dispatch
 
 
-def _part_done(hooks: dict[type, Callable[..., Any]]) -> Dispatch:
+#: For each part kind: the hook called when such a part is done, and the attribute of the
+#: part it is given (None: the part itself).
+_DONE_HOOKS: dict[str, tuple[str, str | None]] = {
+    "text": ("on_text_done", "text"),
+    "image_file": ("on_image_file_done", "image_file"),
+    "image_url": ("on_image_url_done", "image_url"),
+    "refusal": ("on_refusal_done", None),
+}
+
+
+def _part_done(hooks: dict[str, tuple[Callable[..., Any], str | None]]) -> Dispatch:
     def dispatch(change: c.ContentPartDone) -> Any:
-        part = change.part
-        cls = part.__class__
-        hook = hooks.get(cls)
-        if hook is None:
+        entry = hooks.get(change.kind)
+        if entry is None:
             return None
-        if cls is TextContentBlock:
-            return hook(part.text)  # type: ignore[union-attr]
-        if cls is ImageFileContentBlock:
-            return hook(part.image_file)  # type: ignore[union-attr]
-        if cls is ImageURLContentBlock:
-            return hook(part.image_url)  # type: ignore[union-attr]
-        return hook(part)
+        hook, attr = entry
+        return hook(change.part if attr is None else getattr(change.part, attr))
 
     return dispatch
 
@@ -382,14 +378,9 @@ def dispatch_table(handler: EventHandler | AsyncEventHandler) -> dict[type, Disp
     text_delta, refusal_delta = hook("on_text_delta"), hook("on_refusal_delta")
     if text_delta is not None or refusal_delta is not None:
         table[c.ContentPartDelta] = _part_delta(text_delta, refusal_delta)
-    done: dict[type, Callable[..., Any]] = {
-        cls: h
-        for cls, name in (
-            (TextContentBlock, "on_text_done"),
-            (ImageFileContentBlock, "on_image_file_done"),
-            (ImageURLContentBlock, "on_image_url_done"),
-            (RefusalContentBlock, "on_refusal_done"),
-        )
+    done: dict[str, tuple[Callable[..., Any], str | None]] = {
+        kind: (h, attr)
+        for kind, (name, attr) in _DONE_HOOKS.items()
         if (h := hook(name)) is not None
     }
     if done:

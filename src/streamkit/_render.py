@@ -22,13 +22,11 @@ from .models import (
     CodeInterpreterToolCallLogs,
     FileSearchToolCall,
     FunctionToolCall,
-    FunctionToolCallDelta,
     Message,
     MessageCreationStepDetails,
     Run,
     RunStep,
     TextContentBlock,
-    TextDeltaBlock,
     ToolCallsStepDetails,
 )
 
@@ -188,11 +186,10 @@ class PlainRenderer:
         elif isinstance(change, c.ToolCallDone):
             self._call_done(change)
         elif isinstance(change, c.ContentPartDelta):
-            delta = change.delta
-            if isinstance(delta, TextDeltaBlock) and delta.text is not None:
+            if change.kind == "text" and change.text:
                 key = ("text", change.message.id, change.index)
                 header = f"{change.message.role or 'message'} ({change.message.id}):"
-                self._piece(key, header, delta.text.value)
+                self._piece(key, header, change.text)
         elif isinstance(change, c.ContentPartDone):
             key = ("text", change.message.id, change.index)
             if key not in self._streamed:
@@ -209,13 +206,14 @@ class PlainRenderer:
 
     def _call_delta(self, change: c.ToolCallDelta) -> None:
         delta, step, index = change.delta, change.step.id, change.index
-        if isinstance(delta, FunctionToolCallDelta) and delta.function is not None:
+        if change.kind == "function" and change.text:
             header = f"  {_call_title(change.tool_call)} arguments:"
-            self._piece(("args", step, index), header, delta.function.arguments)
-        elif isinstance(delta, CodeInterpreterToolCallDelta) and delta.code_interpreter:
+            self._piece(("args", step, index), header, change.text)
+        elif change.kind == "code_interpreter" and isinstance(delta, CodeInterpreterToolCallDelta):
+            if change.text:
+                self._piece(("input", step, index), "  code_interpreter input:", change.text)
             ci = delta.code_interpreter
-            self._piece(("input", step, index), "  code_interpreter input:", ci.input)
-            for out in ci.outputs or []:
+            for out in (ci.outputs if ci is not None else None) or []:
                 if isinstance(out, CodeInterpreterLogs):
                     self._piece(("logs", step, index), "  code_interpreter logs:", out.logs)
 
