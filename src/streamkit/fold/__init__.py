@@ -49,6 +49,8 @@ it, and a ``left_open`` Problem says which).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .._changes import (
     Change,
     ContentPartCreated,
@@ -73,15 +75,42 @@ from .._changes import (
     ToolCallDone,
     UnknownReceived,
 )
-from ..protocols.assistants import (
-    MESSAGE_MOVES,
-    MESSAGE_TERMINAL,
-    RUN_MOVES,
-    RUN_TERMINAL,
-    STEP_MOVES,
-    STEP_TERMINAL,
-    State,
+
+if TYPE_CHECKING:
+    from ..protocols.assistants import (
+        MESSAGE_MOVES,
+        MESSAGE_TERMINAL,
+        RUN_MOVES,
+        RUN_TERMINAL,
+        STEP_MOVES,
+        STEP_TERMINAL,
+        State,
+    )
+
+#: The Assistants protocol's fold and tables, loaded on first use: that protocol's modules
+#: import the generic core of this package, so importing them here would be circular.
+_ASSISTANTS = frozenset(
+    {
+        "MESSAGE_MOVES",
+        "MESSAGE_TERMINAL",
+        "RUN_MOVES",
+        "RUN_TERMINAL",
+        "STEP_MOVES",
+        "STEP_TERMINAL",
+        "State",
+    }
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ASSISTANTS:
+        from ..protocols import assistants
+
+        value = getattr(assistants, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'streamkit.fold' has no attribute {name!r}")
+
 
 __all__ = [
     "MESSAGE_MOVES",
