@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio
 import httpx
 import httpx_sse
 import pytest
 
-from streamkit import _sources
+from streamkit import ResponseError, StreamkitError, _sources
 from streamkit._sources import CHUNK_SIZE
 from streamkit._stream import StreamTruncated, astream, stream
 from streamkit.record import Recorder, RecordingError, TruncatedRecordingWarning, _FileChunks
@@ -555,3 +557,111 @@ async def test_async_path_closes_its_file_when_the_consumer_stops_early(
     assert scope.cancelled_caught
     assert sum(read) <= 2 * CHUNK_SIZE < path.stat().st_size  # read as consumed
     assert opened[0]._file.closed
+
+
+# --- a response that is not an event stream ------------------------------------------------
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """Answers each path with a canned status, content type and body."""
+
+    answers: ClassVar[dict[str, tuple[int, str, bytes, dict[str, str]]]] = {
+        "/401": (
+            401,
+            "application/json",
+            json.dumps(
+                {
+                    "error": {
+                        "message": "Incorrect API key provided: sk-...",
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                        "param": None,
+                    }
+                }
+            ).encode(),
+            {"x-request-id": "req_123"},
+        ),
+        "/502": (502, "text/html", b"<html><body><h1>502 Bad Gateway</h1></body></html>", {}),
+        "/json": (200, "application/json", b'{"id": "run_1", "status": "queued"}', {}),
+        "/ok": (
+            200,
+            "text/event-stream; charset=utf-8",
+            b'event: thread.run.created\ndata: {"id": "run_1", "status": "queued"}\n\n'
+            b"event: done\ndata: [DONE]\n\n",
+            {},
+        ),
+    }
+
+    def do_GET(self) -> None:
+        status, content_type, body, headers = self.answers[self.path.split("?")[0]]
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_an_http_error_names_status_request_id_and_the_api_error(server: str) -> None:
+    with httpx.Client() as client, client.stream("GET", f"{server}/401?api_key=sk-x") as r:
+        s = stream(r)  # nothing is read yet
+        with pytest.raises(ResponseError) as info:
+            s.until_done()
+    error = info.value
+    assert isinstance(error, StreamkitError)
+    assert (error.status_code, error.request_id) == (401, "req_123")
+    assert error.content_type == "application/json"
+    assert error.error is not None and error.error["code"] == "invalid_api_key"
+    message = str(error)
+    assert "HTTP 401" in message and "req_123" in message and "invalid_api_key" in message
+    assert "sk-x" not in message  # the URL is shown without its query
+    assert r.is_closed
+
+
+def test_a_gateway_page_is_shown_not_parsed(server: str) -> None:
+    with httpx.Client() as client, client.stream("GET", f"{server}/502") as r:
+        with pytest.raises(ResponseError, match=r"HTTP 502.*text/html.*502 Bad Gateway") as info:
+            stream(r).until_done()
+    assert info.value.error is None and info.value.body.startswith("<html>")
+
+
+def test_a_2xx_that_is_not_an_event_stream_is_an_error_too(server: str) -> None:
+    with httpx.Client() as client, client.stream("GET", f"{server}/json") as r:
+        with pytest.raises(ResponseError, match="not an event stream.*application/json"):
+            stream(r).until_done()
+
+
+def test_an_event_stream_with_parameters_in_its_content_type_streams(server: str) -> None:
+    with httpx.Client() as client, client.stream("GET", f"{server}/ok") as r:
+        assert stream(r).get_final_run() is not None
+
+
+@pytest.mark.anyio
+@HTTPX_NESTED_GENERATORS
+async def test_async_http_errors(server: str) -> None:
+    async with httpx.AsyncClient() as client:
+        async with client.stream("GET", f"{server}/401") as r:
+            with pytest.raises(ResponseError, match="HTTP 401") as info:
+                await astream(r).until_done()
+            assert info.value.request_id == "req_123"
+        async with client.stream("GET", f"{server}/ok") as r:
+            assert await astream(r).get_final_run() is not None
+    with httpx.Client() as sync_client, sync_client.stream("GET", f"{server}/502") as r:
+        with pytest.raises(ResponseError, match="HTTP 502"):  # a sync response, in a thread
+            await astream(r).until_done()
