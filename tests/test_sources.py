@@ -635,16 +635,22 @@ def test_an_http_error_names_status_request_id_and_the_api_error(server: str) ->
 
 
 def test_a_gateway_page_is_shown_not_parsed(server: str) -> None:
-    with httpx.Client() as client, client.stream("GET", f"{server}/502") as r:
-        with pytest.raises(ResponseError, match=r"HTTP 502.*text/html.*502 Bad Gateway") as info:
-            stream(r).until_done()
+    with (
+        httpx.Client() as client,
+        client.stream("GET", f"{server}/502") as r,
+        pytest.raises(ResponseError, match=r"HTTP 502.*text/html.*502 Bad Gateway") as info,
+    ):
+        stream(r).until_done()
     assert info.value.error is None and info.value.body.startswith("<html>")
 
 
 def test_a_2xx_that_is_not_an_event_stream_is_an_error_too(server: str) -> None:
-    with httpx.Client() as client, client.stream("GET", f"{server}/json") as r:
-        with pytest.raises(ResponseError, match="not an event stream.*application/json"):
-            stream(r).until_done()
+    with (
+        httpx.Client() as client,
+        client.stream("GET", f"{server}/json") as r,
+        pytest.raises(ResponseError, match=r"not an event stream.*application/json"),
+    ):
+        stream(r).until_done()
 
 
 def test_an_event_stream_with_parameters_in_its_content_type_streams(server: str) -> None:
@@ -662,6 +668,9 @@ async def test_async_http_errors(server: str) -> None:
             assert info.value.request_id == "req_123"
         async with client.stream("GET", f"{server}/ok") as r:
             assert await astream(r).get_final_run() is not None
-    with httpx.Client() as sync_client, sync_client.stream("GET", f"{server}/502") as r:
-        with pytest.raises(ResponseError, match="HTTP 502"):  # a sync response, in a thread
-            await astream(r).until_done()
+    with (
+        httpx.Client() as sync_client,
+        sync_client.stream("GET", f"{server}/502") as r,
+        pytest.raises(ResponseError, match="HTTP 502"),  # a sync response, in a thread
+    ):
+        await astream(r).until_done()
