@@ -28,6 +28,7 @@ __all__ = [
     "ApiError",
     "Collection",
     "Ids",
+    "Store",
     "not_found",
     "page_params",
     "paginate",
