@@ -494,6 +494,36 @@ def cmd_record(args: argparse.Namespace) -> int:
 # --- entry point -----------------------------------------------------------------------------
 
 
+def cmd_emulator(args: argparse.Namespace) -> int:
+    """Serve the local emulator of the API (``streamkit.emulator``) until interrupted."""
+    try:
+        from .emulator import Emulator, create_app, serve
+    except ImportError as e:
+        raise CLIError(
+            f"the emulator needs the server extra: pip install 'streamkit[server]' ({e})"
+        ) from None
+    recordings = {Path(path).stem: path for path in args.recording}
+    try:
+        emulator = Emulator(
+            api_key=args.api_key or None,
+            prefix=args.prefix,
+            tokens_per_second=args.tokens_per_second or None,
+            recordings=recordings,
+            serve_recording=args.serve,
+            recording_speed=args.recording_speed or None,
+        )
+    except (OSError, RecordingError, ValueError) as e:
+        raise CLIError(str(e)) from None
+    key = f"API key {args.api_key!r}" if args.api_key else "no API key"
+    print(
+        f"streamkit emulator: http://{args.host}:{args.port}{emulator.prefix} ({key}); "
+        "Ctrl-C stops it",
+        file=sys.stderr,
+    )
+    serve(create_app(emulator), host=args.host, port=args.port)
+    return 0
+
+
 def _add_speed(command: argparse.ArgumentParser) -> None:
     group = command.add_mutually_exclusive_group()
     group.add_argument(
@@ -541,6 +571,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_speed(command)
     command.add_argument("--save", metavar="FILE", help="also write the demo as a recording")
     command.set_defaults(func=cmd_demo)
+
+    command = commands.add_parser("emulator", help="serve a local emulator of the API")
+    command.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    command.add_argument("--port", type=int, default=8000, help="default: 8000")
+    command.add_argument(
+        "--api-key", default="sk-emulator", metavar="KEY", help="default: sk-emulator; '' for none"
+    )
+    command.add_argument("--prefix", default="/v1", help="where the API is mounted (/v1)")
+    command.add_argument(
+        "--tokens-per-second", type=float, default=None, metavar="N", help="pace token deltas"
+    )
+    command.add_argument(
+        "--recording",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a recording to serve, named by its file stem (repeatable)",
+    )
+    command.add_argument("--serve", metavar="NAME", help="serve this recording to every stream")
+    command.add_argument(
+        "--recording-speed",
+        type=float,
+        default=None,
+        metavar="X",
+        help="1 is the recorded pace (default: instant)",
+    )
+    command.set_defaults(func=cmd_emulator)
     return parser
 
 
