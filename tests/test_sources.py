@@ -16,7 +16,8 @@ import pytest
 from streamkit import _sources
 from streamkit._sources import CHUNK_SIZE
 from streamkit._stream import StreamTruncated, astream, stream
-from streamkit.record import Recorder, RecordingError, TruncatedRecordingWarning, _FileChunks
+from streamkit.record import Recorder, RecordingError, TruncatedRecordingWarning
+from streamkit.record._format import FileChunks as _FileChunks
 
 
 def sse(event: str, data: object) -> bytes:

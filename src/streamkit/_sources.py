@@ -25,7 +25,7 @@ import anyio.to_thread
 import httpx
 import httpx_sse
 
-from .record import _FileChunks
+from .record._format import FileChunks as _FileChunks
 
 __all__ = ["AsyncSource", "Source", "open_async", "open_sync"]
 
