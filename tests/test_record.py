@@ -7,6 +7,7 @@ import io
 import itertools
 import math
 import re
+import tempfile
 import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -39,7 +40,7 @@ from streamkit.record import (
     replay,
     tee,
 )
-from streamkit.record._format import MAX_TIME
+from streamkit.record._format import MAX_TIME, FileChunks
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "recordings"
 STARTED = datetime(2025, 10, 30, 22, 2, 22, 123456, tzinfo=UTC)
@@ -317,6 +318,84 @@ def test_malformed_recordings_read_as_a_stream_fail_the_same_way(
     with pytest.raises(RecordingError, match=message) as info, stream(path) as s:
         s.until_done()
     assert (info.value.source, info.value.line) == (str(path), line)
+
+
+JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**64 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0, 1, 1e9, 1e308, -0.0, 5e-324, 2**53 + 1]),
+    st.text(max_size=8),
+    st.sampled_from(["YQ==", "!!", "", "2025-10-30T22:02:22Z"]),
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+VALID_LINES = [
+    b'{"t":0,"text":"a"}',
+    b'{"t":0.5,"base64":"YQ=="}',
+    b'{"end":1,"chunks":0,"bytes":0}',
+]
+
+
+LINE_KEYS = ["t", "text", "base64", "end", "chunks", "bytes", "x"]
+HEADER_KEYS = ["streamkit_recording", "started_at", "streamkit_version", "status", "headers"]
+
+
+def fuzzed_line(keys: list[str]) -> st.SearchStrategy[bytes]:
+    fields = st.dictionaries(st.sampled_from(keys), JSON_VALUES, max_size=4)
+    raw = st.sampled_from([b"", b"{", b"[]", b"null", b"{}", b'{"t":1e400}', b"\xff"])
+    return st.one_of(fields.map(orjson.dumps), raw)
+
+
+@given(
+    st.one_of(
+        st.just({}),
+        st.dictionaries(st.sampled_from(HEADER_KEYS), JSON_VALUES, max_size=3),
+    ),
+    st.lists(st.one_of(fuzzed_line(LINE_KEYS), st.sampled_from(VALID_LINES)), max_size=6),
+    st.booleans(),
+)
+@settings(max_examples=200, deadline=None)
+def test_fuzzed_recordings_load_or_raise_recording_error(
+    header_fields: dict[str, object], lines: list[bytes], cut: bool
+) -> None:
+    """Any line a recording can hold: loading, and reading it as a stream, either give
+    chunks that replay (at any speed) or raise RecordingError naming a line; never
+    another exception."""
+    data = header_line(**header_fields) + b"".join(line + b"\n" for line in lines)
+    if cut:
+        data = data[:-1]
+    with tempfile.TemporaryDirectory() as scratch:  # read as stream(path) reads it
+        path = Path(scratch) / "fuzz.jsonl"
+        path.write_bytes(data)
+        streamed: list[bytes] | RecordingError
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TruncatedRecordingWarning)
+                chunks = FileChunks(path, 64 * 1024)
+                try:
+                    streamed = list(chunks)
+                finally:
+                    chunks.close()
+        except RecordingError as error:
+            streamed = error
+    try:
+        rec = load_quiet(data)
+    except RecordingError as error:
+        assert error.line is not None and 1 <= error.line <= len(lines) + 1
+        assert isinstance(streamed, RecordingError) and streamed.line == error.line
+        return
+    assert streamed == [c.data for c in rec.chunks]
+    for chunk in rec.chunks:
+        assert chunk.t is not None and 0 <= chunk.t <= MAX_TIME
+    clock = FakeClock()
+    assert list(replay(rec, speed=1.0, clock=clock, sleep=clock.sleep)) == [
+        c.data for c in rec.chunks
+    ]
 
 
 def test_unknown_fields_are_ignored() -> None:
