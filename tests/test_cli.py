@@ -10,14 +10,15 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
-from streamkit import _cli
+from streamkit import _http
 from streamkit._cli import main
 from streamkit._demo import demo_body, demo_recording
 from streamkit.events import RecoveredEventWarning, decode
@@ -399,6 +400,20 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
+SSE = {"content-type": "text/event-stream"}
+
+
+def demo_response(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, headers=SSE, content=iter([c.data for c in demo_recording().chunks]))
+
+
+def inject(monkeypatch: pytest.MonkeyPatch, handler: Callable[[httpx.Request], Any]) -> None:
+    """Make ``streamkit record`` send its request to ``handler``."""
+    monkeypatch.setattr(
+        _http, "client_factory", lambda: httpx.Client(transport=httpx.MockTransport(handler))
+    )
+
+
 def test_record(server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_file = tmp_path / "live.jsonl"
     status, out, err = run(
@@ -433,9 +448,11 @@ def test_record_errors(server: str, tmp_path: Path, capsys: pytest.CaptureFixtur
     status, _, err = run(capsys, "record", f"{server}/denied", "-d", "{}", "-o", str(out_file))
     assert status == 2 and "HTTP 401" in err and "bad key" in err
     assert_one_error_line(err)
+    assert not out_file.exists()
     status, _, err = run(capsys, "record", "http://127.0.0.1:9/", "-o", str(out_file))
     assert status == 2
     assert_one_error_line(err)
+    assert not out_file.exists()
     status, _, err = run(capsys, "record", server, "-H", "no colon", "-o", str(out_file))
     assert status == 2 and "bad header" in err
 
@@ -446,6 +463,7 @@ def test_record_errors(server: str, tmp_path: Path, capsys: pytest.CaptureFixtur
         (["http://example.invalid:abc/"], "invalid URL"),
         (["http://127.0.0.1:9/", "-H", "Xé: v"], "bad header"),
         (["http://127.0.0.1:9/", "-H", "X: é"], "bad header"),
+        (["http://127.0.0.1:9/", "-H", "X: a\tb"], "control character"),
     ],
 )
 def test_record_bad_url_or_header_is_one_error_line(
@@ -460,42 +478,346 @@ def test_record_bad_url_or_header_is_one_error_line(
 def test_record_injected_transport(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import httpx
-
     def handler(request: httpx.Request) -> httpx.Response:
         assert request.method == "GET"
-        return httpx.Response(200, content=iter([c.data for c in demo_recording().chunks]))
+        return demo_response(request)
 
-    monkeypatch.setattr(
-        _cli, "client_factory", lambda: httpx.Client(transport=httpx.MockTransport(handler))
-    )
+    inject(monkeypatch, handler)
     out_file = tmp_path / "mock.jsonl"
     assert run(capsys, "record", "https://api.example/stream", "-o", str(out_file))[0] == 0
     assert run(capsys, "validate", str(out_file))[0] == 0
 
 
-def test_record_redacts_every_secret_request_header(
+NOT_EVENT_STREAMS = [
+    pytest.param(
+        httpx.Response(
+            401,
+            headers={"content-type": "application/json", "x-request-id": "req_42"},
+            json={
+                "error": {
+                    "message": "Incorrect API key provided",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                    "param": None,
+                }
+            },
+        ),
+        [
+            "HTTP 401 Unauthorized",
+            "content type application/json",
+            "request id req_42",
+            "invalid_request_error / invalid_api_key: Incorrect API key provided",
+        ],
+        id="401-json-error",
+    ),
+    pytest.param(
+        httpx.Response(
+            502,
+            headers={"content-type": "text/html"},
+            text="<html>\n<body><h1>502 Bad Gateway</h1>\n" + "x" * 5000,
+        ),
+        ["HTTP 502 Bad Gateway", "content type text/html", "<html> <body><h1>502 Bad Gateway"],
+        id="502-html",
+    ),
+    pytest.param(
+        httpx.Response(200, headers={"content-type": "application/json"}, json={"id": "run_1"}),
+        ["HTTP 200 OK, but not an event stream", "application/json", '{"id":"run_1"}'],
+        id="200-json",
+    ),
+    pytest.param(
+        httpx.Response(200, content=b"event: x\ndata: {}\n\n"),
+        ["HTTP 200 OK, but not an event stream (no content type): event: x data: {}"],
+        id="200-no-content-type",
+    ),
+    pytest.param(
+        httpx.Response(200, headers={"content-type": "text/plain"}, content=b"\x1b[31mred"),
+        ["content type text/plain", "\\x1b[31mred"],  # escaped, never sent to the terminal
+        id="200-text-escape",
+    ),
+    pytest.param(
+        httpx.Response(204, headers=SSE),
+        ["HTTP 204 No Content (content type text/event-stream)"],
+        id="204-empty",
+    ),
+]
+
+
+@pytest.mark.parametrize(("response", "phrases"), NOT_EVENT_STREAMS)
+@pytest.mark.parametrize("existing", [False, True])
+def test_record_of_what_is_not_an_event_stream_leaves_no_file(
+    response: httpx.Response,
+    phrases: list[str],
+    existing: bool,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inject(monkeypatch, lambda request: response)
+    out_file = tmp_path / "out.jsonl"
+    if existing:  # an earlier recording under that name is left as it was
+        out_file.write_bytes(b"earlier")
+    status, _, err = run(capsys, "record", "https://api.example/v1/stream", "-o", str(out_file))
+    assert status == 2
+    assert_one_error_line(err)
+    assert err.startswith("streamkit: GET https://api.example/v1/stream: HTTP ")
+    for phrase in phrases:
+        assert phrase in err
+    assert "\x1b" not in err and len(err) < 500
+    assert out_file.read_bytes() == b"earlier" if existing else not out_file.exists()
+
+
+def test_record_of_text_event_stream_with_parameters(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import httpx
-
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=iter([c.data for c in demo_recording().chunks]))
+        response = demo_response(request)
+        response.headers["content-type"] = "Text/Event-Stream; charset=utf-8"
+        return response
 
-    monkeypatch.setattr(
-        _cli, "client_factory", lambda: httpx.Client(transport=httpx.MockTransport(handler))
+    inject(monkeypatch, handler)
+    out_file = tmp_path / "out.jsonl"
+    status, _, err = run(capsys, "record", "https://api.example/stream", "-o", str(out_file))
+    assert status == 0, err
+
+
+def failing_body(chunks: list[bytes], error: BaseException) -> Iterator[bytes]:
+    yield from chunks
+    raise error
+
+
+@pytest.mark.parametrize(
+    ("chunks", "error", "phrase"),
+    [
+        ([], httpx.ReadTimeout("timed out"), "ReadTimeout: timed out"),
+        ([], httpx.RemoteProtocolError("peer closed"), "RemoteProtocolError: peer closed"),
+        ([b""], httpx.ReadError("reset"), "ReadError: reset"),  # an empty chunk is no byte
+        ([], None, "no events found"),  # the server sent a 200 and nothing at all
+    ],
+)
+def test_record_failure_before_the_first_byte_leaves_no_file(
+    chunks: list[bytes],
+    error: Exception | None,
+    phrase: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = failing_body(chunks, error) if error is not None else iter(chunks)
+        return httpx.Response(200, headers=SSE, content=body)
+
+    inject(monkeypatch, handler)
+    out_file = tmp_path / "out.jsonl"
+    status, _, err = run(capsys, "record", "https://api.example/stream", "-o", str(out_file))
+    assert status == 2
+    assert_one_error_line(err)
+    assert phrase in err
+    assert not out_file.exists()
+
+
+def test_record_interrupted_before_the_first_byte_leaves_no_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inject(
+        monkeypatch,
+        lambda request: httpx.Response(
+            200, headers=SSE, content=failing_body([], KeyboardInterrupt())
+        ),
     )
+    out_file = tmp_path / "out.jsonl"
+    status, _, err = run(capsys, "record", "https://api.example/stream", "-o", str(out_file))
+    assert (status, err) == (130, "streamkit: interrupted\n")
+    assert not out_file.exists()
+
+
+def test_record_failure_after_the_first_byte_keeps_a_truncated_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = [c.data for c in demo_recording().chunks[:5]]
+    inject(
+        monkeypatch,
+        lambda request: httpx.Response(
+            200, headers=SSE, content=failing_body(first, httpx.ReadError("connection reset"))
+        ),
+    )
+    out_file = tmp_path / "out.jsonl"
+    status, _, err = run(capsys, "record", "https://api.example/stream", "-o", str(out_file))
+    assert status == 2 and "ReadError: connection reset" in err
+    assert_one_error_line(err)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        recording = load_recording(out_file)
+    assert recording.truncated
+    assert [c.data for c in recording.chunks] == first
+
+
+def test_record_to_a_link_never_removes_the_link(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Like -o /dev/stdout: a failure before the first byte removes regular files only.
+    inject(monkeypatch, lambda request: httpx.Response(200, headers=SSE, content=iter([])))
+    target = tmp_path / "target.jsonl"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    status, _, _ = run(capsys, "record", "https://api.example/stream", "-o", str(link))
+    assert status == 2
+    assert link.is_symlink()
+
+
+SECRET_REQUEST_HEADERS = [
+    "Authorization: Bearer sk-proj-abcdef123456",
+    "Proxy-Authorization: Basic dXNlcjpwYXNz",
+    "api-key: azure-key-0001",
+    "Ocp-Apim-Subscription-Key: apim-key-0002",
+    "x-goog-api-key: goog-key-0003",
+    "X-Auth-Token: auth-token-0004",
+    "OpenAI-Api-Key: openai-key-0005",
+    "X_Api_Key: underscored-0006",
+    "Cookie: session=cookie-0007",
+    "Client-Secret: client-secret-0008",
+]
+
+
+def test_record_redacts_every_secret_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = demo_response(request)
+        response.headers.update(
+            {
+                "x-request-token": "resp-token-0009",
+                "set-cookie": "__cf_bm=cookie-0010; path=/",
+                "x-ratelimit-remaining-tokens": "149984",
+                "x-ratelimit-limit-tokens": "150000",
+                "openai-processing-ms": "43",
+                "x-request-id": "req_123",
+            }
+        )
+        return response
+
+    inject(monkeypatch, handler)
     out_file = tmp_path / "mock.jsonl"
-    secrets = ["OpenAI-Api-Key: s1", "Cookie: s2", "X_Api_Key: s3", "Client-Secret: s4"]
     argv = ["record", "https://api.example/stream", "-o", str(out_file)]
-    for header in secrets:
+    for header in [*SECRET_REQUEST_HEADERS, "OpenAI-Beta: assistants=v2"]:
         argv += ["-H", header]
     assert run(capsys, *argv)[0] == 0
+    text = out_file.read_text(encoding="utf-8")
+    for secret in re.findall(r"\w+-\d{4}\b", "\n".join(SECRET_REQUEST_HEADERS)):
+        assert secret not in text
+    assert "resp-token-0009" not in text and "cookie-0010" not in text
     header = load_recording(out_file).header
     assert header is not None
     sent = dict(header.metadata["request"]["headers"])
-    for name in ("OpenAI-Api-Key", "Cookie", "X_Api_Key", "Client-Secret"):
-        assert sent[name] == "[REDACTED]", name
+    for line in SECRET_REQUEST_HEADERS:
+        assert sent[line.partition(":")[0]] == "[REDACTED]", line
+    assert sent["OpenAI-Beta"] == "assistants=v2"
+    received = dict(header.headers)
+    assert received["x-request-token"] == received["set-cookie"] == "[REDACTED]"
+    assert received["x-ratelimit-remaining-tokens"] == "149984"  # counts of tokens stay
+    assert received["x-ratelimit-limit-tokens"] == "150000"
+    assert received["openai-processing-ms"] == "43"
+    assert received["x-request-id"] == "req_123"
+    assert received["content-type"] == "text/event-stream"
+
+
+def test_record_keeps_no_credentials_from_the_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inject(monkeypatch, demo_response)
+    out_file = tmp_path / "creds.jsonl"
+    url = "https://user:hunter2@api.example/v1/stream?key=q&api-version=2024-05-01&sig=s1g"
+    assert run(capsys, "record", url, "-o", str(out_file))[0] == 0
+    text = out_file.read_text(encoding="utf-8")
+    assert "hunter2" not in text and "user" not in text and "key=q" not in text
+    assert "s1g" not in text
+    header = load_recording(out_file).header
+    assert header is not None
+    saved = header.metadata["request"]["url"]
+    assert (
+        saved
+        == "https://api.example/v1/stream?key=[REDACTED]&api-version=2024-05-01&sig=[REDACTED]"
+    )
+
+
+SECRET_URL = "http://alice:hunter2@127.0.0.1:{port}/v1/stream?api_key=sk-q1w2e3&mode=x&sig=s1g2"
+URL_SECRETS = ["alice", "hunter2", "sk-q1w2e3", "s1g2"]
+
+
+def assert_no_url_secrets(err: str) -> None:
+    for secret in URL_SECRETS:
+        assert secret not in err, err
+    assert "api_key=[REDACTED]" in err and "mode=x" in err
+
+
+def test_record_network_error_shows_no_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    # A real connection refused on 127.0.0.1:9 (discard: nothing listens there).
+    status, _, err = run(
+        capsys,
+        "record",
+        SECRET_URL.format(port=9),
+        "-H",
+        "Authorization: Bearer sk-live-token-0001",
+        "-o",
+        "unused.jsonl",
+    )
+    assert status == 2
+    assert_one_error_line(err)
+    assert "ConnectError" in err
+    assert_no_url_secrets(err)
+
+
+def test_record_http_error_shows_no_secret(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = server.rsplit(":", 1)[1]
+    url = SECRET_URL.format(port=port).replace("/v1/stream", "/denied")
+    status, _, err = run(capsys, "record", url, "-d", "{}", "-o", str(tmp_path / "x.jsonl"))
+    assert status == 2 and "HTTP 401" in err
+    assert_one_error_line(err)
+    assert_no_url_secrets(err)
+
+
+def test_record_error_messages_are_scrubbed_of_the_request_secrets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whatever a transport puts in its error (here the whole request), no secret is shown.
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"cannot reach {request.url} with {dict(request.headers)}")
+
+    inject(monkeypatch, handler)
+    status, _, err = run(
+        capsys,
+        "record",
+        SECRET_URL.format(port=443),
+        "-H",
+        "Authorization: Bearer sk-live-token-0001",
+        "-H",
+        "X-Goog-Api-Key: goog-0002",
+        "-o",
+        str(tmp_path / "x.jsonl"),
+    )
+    assert status == 2
+    assert_one_error_line(err)
+    assert_no_url_secrets(err)
+    assert "sk-live-token-0001" not in err and "goog-0002" not in err
+    assert "ConnectError: cannot reach" in err
+
+
+@pytest.mark.parametrize(
+    ("header", "secret"),
+    [
+        ("Authorization Bearer sk-nocolon-0001", "sk-nocolon-0001"),
+        ("X-Api-Key: é-secret-0002", "secret-0002"),
+        ("Authorization: Bearer sk-\x01-0003", "0003"),
+    ],
+)
+def test_record_bad_secret_header_is_not_shown(
+    header: str, secret: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run(capsys, "record", "http://127.0.0.1:9/", "-H", header, "-o", "x.jsonl")
+    assert status == 2 and "bad header" in err
+    assert_one_error_line(err)
+    assert secret not in err
 
 
 # --- a real process -------------------------------------------------------------------------
@@ -520,27 +842,6 @@ def test_subprocess(demo_file: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("streamkit: ") and done.stderr.count("\n") == 1
-
-
-def test_record_keeps_no_credentials_from_the_url(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import httpx
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=iter([c.data for c in demo_recording().chunks]))
-
-    monkeypatch.setattr(
-        _cli, "client_factory", lambda: httpx.Client(transport=httpx.MockTransport(handler))
-    )
-    out_file = tmp_path / "creds.jsonl"
-    url = "https://user:hunter2@api.example/v1/stream?key=q"
-    assert run(capsys, "record", url, "-o", str(out_file))[0] == 0
-    header = load_recording(out_file).header
-    assert header is not None
-    saved = header.metadata["request"]["url"]
-    assert "hunter2" not in saved and "user" not in saved and "key=q" not in saved
-    assert saved == "https://api.example/v1/stream"
 
 
 def test_live_view_survives_hostile_stream_data() -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import io
 import itertools
+import math
+import re
+import tempfile
 import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -37,6 +40,7 @@ from streamkit.record import (
     replay,
     tee,
 )
+from streamkit.record._format import MAX_TIME, FileChunks
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "recordings"
 STARTED = datetime(2025, 10, 30, 22, 2, 22, 123456, tzinfo=UTC)
@@ -264,7 +268,22 @@ MALFORMED = [
     (header_line(headers=[["a"]]), 1, "list of \\[name, value\\]"),
     (header_line() + b'{"t":0,"text":"a"}\nnot json\n{"end":0}\n', 3, "not valid JSON"),
     (header_line() + b"\n", 2, "not valid JSON"),
-    (header_line() + b'{"t":-1,"text":"a"}\n', 2, "must be a number >= 0"),
+    (header_line() + b'{"t":-1,"text":"a"}\n', 2, "must be a number of seconds from 0"),
+    # Times no replay can wait for (issue 11: 1e308 passed validate and crashed replay).
+    (header_line() + b'{"t":1e308,"text":"a"}\n', 2, "from 0 to 1e\\+09, got 1e\\+308"),
+    (header_line() + b'{"t":1000000000.5,"text":"a"}\n', 2, "from 0 to 1e\\+09"),
+    (header_line() + b'{"t":1e400,"text":"a"}\n', 2, "not valid JSON"),
+    (header_line() + b'{"t":NaN,"text":"a"}\n', 2, "not valid JSON"),
+    (header_line() + b'{"t":"0","text":"a"}\n', 2, "must be a number of seconds"),
+    (header_line() + b'{"t":true,"text":"a"}\n', 2, "must be a number of seconds"),
+    (header_line() + b'{"end":1e308,"chunks":0,"bytes":0}\n', 2, "'end' must be a number"),
+    (header_line() + b'{"end":0,"chunks":0.0,"bytes":0}\n', 2, "must be integers"),
+    (header_line() + b'{"end":0,"chunks":false,"bytes":0}\n', 2, "must be integers"),
+    (header_line() + b'{"end":0,"chunks":0}\n', 2, "must be integers"),
+    (header_line(status=-1), 1, "three-digit HTTP status, got -1"),
+    (header_line(status=10**18), 1, "three-digit HTTP status"),
+    (header_line(status=1e308), 1, "'status' is missing or invalid"),
+    (b'{"streamkit_recording":1000000000000000000000000000000}\n', 1, "bad format version"),
     (header_line() + b'{"t":2,"text":"a"}\n{"t":1,"text":"b"}\n', 3, "before the previous"),
     (header_line() + b'{"t":0,"text":"a","base64":"YQ=="}\n', 2, "exactly one of"),
     (header_line() + b'{"t":0,"base64":"!!"}\n', 2, "not valid base64"),
@@ -299,6 +318,84 @@ def test_malformed_recordings_read_as_a_stream_fail_the_same_way(
     with pytest.raises(RecordingError, match=message) as info, stream(path) as s:
         s.until_done()
     assert (info.value.source, info.value.line) == (str(path), line)
+
+
+JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**64 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0, 1, 1e9, 1e308, -0.0, 5e-324, 2**53 + 1]),
+    st.text(max_size=8),
+    st.sampled_from(["YQ==", "!!", "", "2025-10-30T22:02:22Z"]),
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+VALID_LINES = [
+    b'{"t":0,"text":"a"}',
+    b'{"t":0.5,"base64":"YQ=="}',
+    b'{"end":1,"chunks":0,"bytes":0}',
+]
+
+
+LINE_KEYS = ["t", "text", "base64", "end", "chunks", "bytes", "x"]
+HEADER_KEYS = ["streamkit_recording", "started_at", "streamkit_version", "status", "headers"]
+
+
+def fuzzed_line(keys: list[str]) -> st.SearchStrategy[bytes]:
+    fields = st.dictionaries(st.sampled_from(keys), JSON_VALUES, max_size=4)
+    raw = st.sampled_from([b"", b"{", b"[]", b"null", b"{}", b'{"t":1e400}', b"\xff"])
+    return st.one_of(fields.map(orjson.dumps), raw)
+
+
+@given(
+    st.one_of(
+        st.just({}),
+        st.dictionaries(st.sampled_from(HEADER_KEYS), JSON_VALUES, max_size=3),
+    ),
+    st.lists(st.one_of(fuzzed_line(LINE_KEYS), st.sampled_from(VALID_LINES)), max_size=6),
+    st.booleans(),
+)
+@settings(max_examples=200, deadline=None)
+def test_fuzzed_recordings_load_or_raise_recording_error(
+    header_fields: dict[str, object], lines: list[bytes], cut: bool
+) -> None:
+    """Any line a recording can hold: loading, and reading it as a stream, either give
+    chunks that replay (at any speed) or raise RecordingError naming a line; never
+    another exception."""
+    data = header_line(**header_fields) + b"".join(line + b"\n" for line in lines)
+    if cut:
+        data = data[:-1]
+    with tempfile.TemporaryDirectory() as scratch:  # read as stream(path) reads it
+        path = Path(scratch) / "fuzz.jsonl"
+        path.write_bytes(data)
+        streamed: list[bytes] | RecordingError
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TruncatedRecordingWarning)
+                chunks = FileChunks(path, 64 * 1024)
+                try:
+                    streamed = list(chunks)
+                finally:
+                    chunks.close()
+        except RecordingError as error:
+            streamed = error
+    try:
+        rec = load_quiet(data)
+    except RecordingError as error:
+        assert error.line is not None and 1 <= error.line <= len(lines) + 1
+        assert isinstance(streamed, RecordingError) and streamed.line == error.line
+        return
+    assert streamed == [c.data for c in rec.chunks]
+    for chunk in rec.chunks:
+        assert chunk.t is not None and 0 <= chunk.t <= MAX_TIME
+    clock = FakeClock()
+    assert list(replay(rec, speed=1.0, clock=clock, sleep=clock.sleep)) == [
+        c.data for c in rec.chunks
+    ]
 
 
 def test_unknown_fields_are_ignored() -> None:
@@ -382,6 +479,100 @@ def test_instant_replay_does_not_sleep() -> None:
             replay(rec, speed=bad)
 
 
+@pytest.mark.parametrize(
+    ("t", "shown"),
+    [("1e308", "1e+308"), ("1e10", "10000000000.0"), ("1000000000.000001", "1000000000.000001")],
+)
+def test_a_time_no_replay_can_wait_for_is_a_load_error(
+    t: str, shown: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 11: such a recording passed `validate` and crashed `replay` with OverflowError.
+    from streamkit._cli import main
+
+    path = tmp_path / "far.jsonl"
+    chunk = b'{"t":%s,"text":"data: {}\\n\\n"}\n' % t.encode()
+    path.write_bytes(header_line() + b'{"t":0,"text":""}\n' + chunk)
+    with pytest.raises(RecordingError, match=re.escape(f"from 0 to 1e+09, got {shown}")) as info:
+        replay(path, speed=1.0)  # raised when called: nothing is replayed
+    assert (info.value.source, info.value.line) == (str(path), 3)
+    with pytest.raises(RecordingError):
+        areplay(path, speed=1.0)
+    for command in ("validate", "replay", "inspect"):
+        assert main([command, str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err == f"streamkit: malformed recording: {path}, line 3: {info.value.reason}\n"
+
+
+def test_the_longest_time_replays() -> None:
+    data = header_line() + b'{"t":1e9,"text":"a"}\n{"end":1e9,"chunks":1,"bytes":1}\n'
+    clock = FakeClock(start=0.0)
+    assert list(replay(data, speed=1.0, clock=clock, sleep=clock.sleep)) == [b"a"]
+    assert clock.sleeps == [1e9]
+
+
+@pytest.mark.parametrize("t", [1e308, float("inf"), float("nan"), math.nextafter(MAX_TIME, 2e9)])
+def test_recorder_refuses_a_time_it_could_not_replay(t: float) -> None:
+    with Recorder(io.BytesIO()) as recorder:
+        with pytest.raises(ValueError, match=r"more than 1e\+09 seconds|not a number"):
+            recorder.write(b"x", t=t)
+        with pytest.raises(ValueError, match=r"more than 1e\+09 seconds|not a number"):
+            recorder.end(t=t)
+        recorder.write(b"x", t=MAX_TIME)  # the largest time is fine, and the recorder still works
+        recorder.end()
+
+
+def test_recorder_refuses_a_time_from_its_clock_it_could_not_replay() -> None:
+    times = iter([0.0, 1e308])
+    with (
+        Recorder(io.BytesIO(), clock=lambda: next(times)) as recorder,
+        pytest.raises(ValueError, match=r"more than 1e\+09 seconds"),
+    ):
+        recorder.write(b"x")
+
+
+@pytest.mark.parametrize("status", [-1, 0, 99, 1000, 10**30])
+def test_recorder_refuses_a_status_that_is_not_three_digits(status: int) -> None:
+    with pytest.raises(ValueError, match="three-digit"):
+        Recorder(io.BytesIO(), status=status)
+
+
+def test_replay_refuses_a_wait_no_sleep_accepts() -> None:
+    # A Recording built in memory is not checked by a loader; replay checks it when called.
+    for t in (1e308, float("inf"), float("nan")):
+        far = Recording(header=None, chunks=[Chunk(0.0, b"a"), Chunk(t, b"b")])
+        with pytest.raises(ValueError, match="a replay can wait"):
+            replay(far, speed=1.0)
+        with pytest.raises(ValueError, match="a replay can wait"):
+            areplay(far, speed=1.0)
+        assert list(replay(far)) == [b"a", b"b"]  # instant replay never waits
+    # A slow speed can stretch a valid recording beyond what can be waited for.
+    rec = Recording(header=None, chunks=[Chunk(1e9, b"a")])
+    with pytest.raises(ValueError, match="speed 1e-300"):
+        replay(rec, speed=1e-300)
+    assert list(replay(rec, speed=1.0, clock=FakeClock(), sleep=FakeClock().sleep)) == [b"a"]
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True), st.floats(min_value=1e-300))
+@settings(max_examples=300, deadline=None)
+def test_any_time_either_replays_or_is_refused_on_load(t: float, speed: float) -> None:
+    """Whatever time a chunk line holds, loading refuses it or replay can wait for it:
+    never an OverflowError, ValueError or other untyped error from the sleep."""
+    line = b'{"t":' + orjson.dumps(t) + b',"text":"a"}\n'
+    try:
+        rec = load_quiet(header_line() + line)
+    except RecordingError:
+        return
+    clock = FakeClock(start=0.0)
+    try:
+        chunks = list(replay(rec, speed=speed, clock=clock, sleep=clock.sleep))
+    except ValueError as error:  # a speed too slow for this recording: said when called
+        assert "a replay can wait" in str(error)
+        return
+    assert chunks == [b"a"]
+    # time.sleep accepts up to about 9.2e9 s (2**63 ns); asyncio and trio more.
+    assert all(0 < seconds <= 1e9 for seconds in clock.sleeps)
+
+
 def test_real_time_record_and_replay() -> None:
     delays = [0.0, 0.03, 0.03, 0.04]
 
@@ -417,6 +608,7 @@ def test_header_and_metadata_redaction() -> None:
         ("OpenAI-Api-Key", "k3"),
         ("set-cookie", "__cf_bm=xyz"),
         ("X-Custom-Token", "t"),
+        ("X-Trace", "only by the redact argument"),
         ("x-session", f'{{"client_secret": "{SECRET}", "id": "cksess_1"}}'),
         ("x-note", f"secret is {SECRET}; week_123456789 stays"),
         ("content-type", "text/event-stream"),
@@ -426,8 +618,10 @@ def test_header_and_metadata_redaction() -> None:
         "request": {"headers": {"authorization": "Bearer sk-x"}, "token": "x-custom-token"},
         "list": [SECRET, "ok"],
         "X_Custom_Token": "t2",
+        "x_trace": "t3",
+        "note": "x-custom-token",
     }
-    Recorder(out, headers=headers, metadata=metadata, redact=["x-custom-token"]).close()
+    Recorder(out, headers=headers, metadata=metadata, redact=["x-trace"]).close()
     assert b"sk-" not in out.getvalue() and SECRET.encode() not in out.getvalue()
     header = load_quiet(out.getvalue()).header
     assert header is not None
@@ -438,15 +632,18 @@ def test_header_and_metadata_redaction() -> None:
         "OpenAI-Api-Key": REDACTED,
         "set-cookie": REDACTED,
         "X-Custom-Token": REDACTED,
+        "X-Trace": REDACTED,
         "x-session": f'{{"client_secret": "{REDACTED}", "id": "cksess_1"}}',
         "x-note": f"secret is {REDACTED}; week_123456789 stays",
         "content-type": "text/event-stream",
     }
     assert header.metadata == {
         "client_secret": REDACTED,
-        "request": {"headers": {"authorization": REDACTED}, "token": "x-custom-token"},
+        "request": {"headers": {"authorization": REDACTED}, "token": REDACTED},
         "list": [REDACTED, "ok"],
         "X_Custom_Token": REDACTED,
+        "x_trace": REDACTED,
+        "note": "x-custom-token",  # a value is redacted by its key's name, not its text
     }
 
 

@@ -18,7 +18,8 @@ import pytest
 from streamkit import ResponseError, StreamkitError, _sources
 from streamkit._sources import CHUNK_SIZE
 from streamkit._stream import StreamTruncated, astream, stream
-from streamkit.record import Recorder, RecordingError, TruncatedRecordingWarning, _FileChunks
+from streamkit.record import Recorder, RecordingError, TruncatedRecordingWarning
+from streamkit.record._format import FileChunks
 
 
 def sse(event: str, data: object) -> bytes:
@@ -163,14 +164,14 @@ def test_a_path_is_read_as_the_stream_is_consumed(
 ) -> None:
     # A multi-megabyte archive is not loaded whole: after the first event only the first
     # read's worth of the file has been read, and closing the stream closes the file.
-    opened: list[_FileChunks] = []
+    opened: list[FileChunks] = []
 
-    class Spy(_FileChunks):
+    class Spy(FileChunks):
         def __init__(self, *args: Any) -> None:
             super().__init__(*args)
             opened.append(self)
 
-    monkeypatch.setattr(_sources, "_FileChunks", Spy)
+    monkeypatch.setattr(_sources, "FileChunks", Spy)
     for path in (tmp_path / "big.sse", tmp_path / "big.jsonl"):
         if path.suffix == ".sse":
             path.write_bytes(body_of(100_000))
@@ -208,7 +209,7 @@ def test_a_recording_path_fails_at_once_on_its_header_and_later_at_a_bad_line(
 def test_a_path_that_is_truncated_warns_when_its_end_is_reached(tmp_path: Path) -> None:
     cut = tmp_path / "cut.jsonl"
     write_recording(cut, chunks_of(SMALL, 33)[:5], end=False)
-    chunks = _FileChunks(cut, CHUNK_SIZE)
+    chunks = FileChunks(cut, CHUNK_SIZE)
     first = next(chunks)
     assert first == SMALL[:33]
     with pytest.warns(TruncatedRecordingWarning, match=r"no end line\); using its 5 complete"):
@@ -532,10 +533,10 @@ async def test_async_wrong_sources() -> None:
 async def test_async_path_closes_its_file_when_the_consumer_stops_early(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    opened: list[_FileChunks] = []
+    opened: list[FileChunks] = []
     read: list[int] = []
 
-    class Spy(_FileChunks):
+    class Spy(FileChunks):
         def __init__(self, *args: Any) -> None:
             super().__init__(*args)
             opened.append(self)
@@ -545,7 +546,7 @@ async def test_async_path_closes_its_file_when_the_consumer_stops_early(
             read.append(sum(map(len, chunks)))
             return chunks
 
-    monkeypatch.setattr(_sources, "_FileChunks", Spy)
+    monkeypatch.setattr(_sources, "FileChunks", Spy)
     path = tmp_path / "big.sse"
     path.write_bytes(body_of(100_000))
     with anyio.CancelScope() as scope:

@@ -10,15 +10,17 @@ input and network errors, 130 when interrupted. See ``docs/cli.md``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
+import stat
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import attrs
-import httpx
 import orjson
 
 from . import _changes as c
@@ -27,25 +29,22 @@ from ._version import __version__
 from .events import ErrorEvent, Event, RecoveredEventWarning
 from .fold import State
 from .record import (
-    _SECRET_HEADERS,
+    REDACTED,
     Recorder,
     Recording,
     RecordingError,
     TruncatedRecordingWarning,
-    _normalize_name,
     load_recording,
-    record_response,
     replay,
+    tee,
 )
+from .record._redact import Scrubber, is_secret, redact_url
 from .sse import SSEError
 
 __all__ = ["main"]
 
 #: Plain bodies are replayed in chunks of this size, so long files show progress.
 PLAIN_CHUNK = 64 * 1024
-#: Request headers whose values never reach a recording or the terminal (compared
-#: lower-cased, "_" read as "-"): the same names the recording's header redaction uses.
-SECRET_HEADERS = _SECRET_HEADERS
 _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
 _EVENT_LINE = re.compile(r"^event(:|$)")
 
@@ -61,12 +60,6 @@ class CLIError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise CLIError(f"{message} (see 'streamkit --help')")
-
-
-#: Builds the HTTP client for ``record`` (tests replace it to inject a transport).
-client_factory: Callable[[], httpx.Client] = lambda: httpx.Client(  # noqa: E731
-    timeout=httpx.Timeout(30.0, read=600.0), follow_redirects=True
-)
 
 
 # --- the pipeline: bytes -> events -> changes ---------------------------------------------
@@ -422,13 +415,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _headers(values: Sequence[str]) -> list[tuple[str, str]]:
     pairs = []
-    for value in values:
+    for number, value in enumerate(values, 1):
         name, colon, rest = value.partition(":")
         if not colon or not name.strip():
-            raise CLIError(f"bad header {value!r}: expected 'Name: value'")
+            # No name to judge the value by: quote it only when nothing in it says secret.
+            shown = "(not shown: it names a secret)" if is_secret(value) else repr(value)
+            raise CLIError(f"bad header #{number} {shown}: expected 'Name: value'")
+        name, rest = name.strip(), rest.strip()
+        shown = repr(f"{name}: {REDACTED if is_secret(name) else rest}")
         if not value.isascii():  # httpx sends header names and values as ASCII
-            raise CLIError(f"bad header {value!r}: not ASCII")
-        pairs.append((name.strip(), rest.strip()))
+            raise CLIError(f"bad header {shown}: not ASCII")
+        if any(ch < " " or ch == "\x7f" for ch in value):
+            raise CLIError(f"bad header {shown}: control character")
+        pairs.append((name, rest))
     return pairs
 
 
@@ -443,8 +442,27 @@ def _request_body(data: str | None) -> bytes | None:
     return data.encode()
 
 
+def _remove_file(path: str) -> None:
+    """Remove ``path`` if it is a regular file (never what a link such as /dev/stdout
+    points at)."""
+    with contextlib.suppress(OSError):
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            os.remove(path)
+
+
 def cmd_record(args: argparse.Namespace) -> int:
-    """Record a live stream to ``-o FILE`` while rendering it like ``replay``."""
+    """Record a live stream to ``-o FILE`` while rendering it like ``replay``.
+
+    Secrets never reach the recording or the terminal: the URL is shown and kept without
+    its user information and with its secret query parameters redacted, secret headers
+    (by name, see ``docs/record.md``) are redacted, and every error message is scrubbed of
+    the request's secrets. A response that is not an event stream, or any failure before
+    the first byte of the body, leaves no output file.
+    """
+    import httpx  # the HTTP stack loads only for the command that sends a request
+
+    from . import _http
+
     headers = _headers(args.header)
     body = _request_body(args.data)
     method = (args.request or ("POST" if body is not None else "GET")).upper()
@@ -453,40 +471,52 @@ def cmd_record(args: argparse.Namespace) -> int:
         headers.append(("Content-Type", "application/json"))
     if "accept" not in names:
         headers.append(("Accept", "text/event-stream"))
+    scrub = Scrubber.for_request(args.url, headers)
+    shown = redact_url(args.url)
     try:
         url = httpx.URL(args.url)
     except httpx.InvalidURL as e:
-        raise CLIError(f"{args.url}: invalid URL ({e})") from None
+        raise CLIError(f"{shown}: invalid URL ({scrub(str(e))})") from None
     metadata = {
         "request": {
             "method": method,
-            # No query string and no user:password: a recording is meant to be shared.
-            "url": str(url.copy_with(query=None, username=None, password=None)),
-            "headers": [
-                [name, "[REDACTED]" if _normalize_name(name) in SECRET_HEADERS else value]
-                for name, value in headers
-            ],
+            "url": redact_url(str(url)),
+            "headers": [[name, REDACTED if is_secret(name) else value] for name, value in headers],
         }
     }
-    pipeline = Pipeline(name=args.url)
+    pipeline = Pipeline(name=shown)
     try:
         with (
-            client_factory() as client,
+            _http.client_factory() as client,
             client.stream(method, url, headers=headers, content=body) as response,
         ):
-            if response.status_code >= 400:
-                detail = response.read()[:300].decode("utf-8", "replace").strip()
-                raise CLIError(
-                    f"{method} {args.url}: HTTP {response.status_code}"
-                    + (f": {' '.join(detail.split())}" if detail else "")
-                )
-            chunks = record_response(response, args.output, metadata=metadata)
-            _render(chunks, pipeline, total=None, plain=args.plain)
+            problem = _http.event_stream_problem(response)
+            if problem is not None:
+                raise CLIError(f"{method} {shown}: {scrub(str(problem))}")
+            received = 0
+
+            def source() -> Iterator[bytes]:
+                nonlocal received
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    yield chunk
+
+            recorder = _http.response_recorder(response, args.output, metadata=metadata)
+            try:
+                # Closing the tee before the recorder writes the chunk in hand, if any.
+                with recorder, contextlib.closing(tee(source(), recorder)) as chunks:
+                    _render(chunks, pipeline, total=None, plain=args.plain)
+                pipeline.require_events()
+            except BaseException:
+                if not received:  # nothing of the stream was recorded: leave no file
+                    _remove_file(args.output)
+                raise
     except httpx.HTTPError as e:
-        raise CLIError(f"{method} {args.url}: {type(e).__name__}: {e}") from None
+        raise CLIError(f"{method} {shown}: {type(e).__name__}: {scrub(str(e))}") from None
+    except BrokenPipeError:
+        raise
     except OSError as e:
         raise CLIError(f"{args.output}: cannot write ({e.strerror or e})") from None
-    pipeline.require_events()
     print(f"recorded {pipeline.events} events to {args.output}", file=sys.stderr)
     return 0
 

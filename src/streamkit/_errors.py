@@ -86,11 +86,13 @@ class ResponseError(StreamkitError):
     ``status_code``, ``content_type``, ``request_id`` (the ``x-request-id`` /
     ``apim-request-id`` header, when present), ``body`` (the start of the body, as text)
     and ``error`` (the API's error object ``{"message", "type", "code", "param"}`` when
-    the body is one, else None) say what came back instead.
+    the body is one, else None) say what came back instead; ``method`` and ``url`` (its
+    secrets redacted) say what was asked.
     """
 
     def __init__(
         self,
+        message: str,
         *,
         status_code: int,
         content_type: str | None,
@@ -100,6 +102,7 @@ class ResponseError(StreamkitError):
         method: str | None = None,
         url: str | None = None,
     ) -> None:
+        super().__init__(message)
         self.status_code = status_code
         self.content_type = content_type
         self.request_id = request_id
@@ -107,16 +110,3 @@ class ResponseError(StreamkitError):
         self.error = error
         self.method = method
         self.url = url
-        what = f"HTTP {status_code}" if not 200 <= status_code < 300 else "not an event stream"
-        parts = [f"{method} {url}: {what}" if method and url else what]
-        parts.append(f"content-type {content_type!r}" if content_type else "no content-type")
-        if request_id:
-            parts.append(f"request id {request_id}")
-        if error is not None:
-            detail = ": ".join(
-                str(error[key]) for key in ("type", "code", "message") if error.get(key)
-            )
-            parts.append(f"error {detail}" if detail else f"error {error}")
-        elif body:
-            parts.append(f"body {_clip(' '.join(body.split()), 200)!r}")
-        super().__init__(", ".join(parts))

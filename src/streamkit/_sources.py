@@ -25,10 +25,7 @@ import sys
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, cast
 
-import orjson
-
-from ._errors import ResponseError
-from .record import _FileChunks
+from .record._format import FileChunks
 
 if TYPE_CHECKING:
     import httpx
@@ -98,72 +95,25 @@ def _response(source: object) -> httpx.Response | None:
     return None
 
 
-#: How much of a body that is not an event stream is read for the error message.
-ERROR_BODY_BYTES: Final = 4096
-_REQUEST_ID_HEADERS: Final = ("x-request-id", "apim-request-id", "x-ms-request-id")
-
-
-def _not_a_stream(response: httpx.Response) -> bool:
-    content_type = response.headers.get("content-type", "")
-    return not (
-        200 <= response.status_code < 300
-        and content_type.split(";")[0].strip().lower() == "text/event-stream"
-    )
-
-
-def response_error(response: httpx.Response, head: bytes) -> ResponseError:
-    """The error for a response that is not an event stream, ``head`` its first bytes."""
-    body = head.decode("utf-8", "replace")
-    error = None
-    try:
-        parsed = orjson.loads(head)
-    except orjson.JSONDecodeError:
-        parsed = None
-    if isinstance(parsed, dict):
-        inner = parsed.get("error")
-        if isinstance(inner, dict):
-            error = inner
-        elif "message" in parsed:
-            error = parsed
-    request = getattr(response, "_request", None)
-    url = None
-    if request is not None:
-        url = str(request.url.copy_with(query=None, username=None, password=None))
-    return ResponseError(
-        status_code=response.status_code,
-        content_type=response.headers.get("content-type"),
-        request_id=next(
-            (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
-        ),
-        body=body,
-        error=error,
-        method=request.method if request is not None else None,
-        url=url,
-    )
-
-
 def _checked(response: httpx.Response) -> Iterator[bytes]:
-    """The body of an event-stream response; a :class:`ResponseError` for anything else,
-    raised at the first pull (nothing is read before the stream is consumed)."""
-    if _not_a_stream(response):
-        head = b""
-        for chunk in response.iter_bytes():
-            head += chunk
-            if len(head) >= ERROR_BODY_BYTES:
-                break
-        raise response_error(response, head[:ERROR_BODY_BYTES])
+    """The body of an event-stream response; a :class:`~streamkit.ResponseError` for
+    anything else, raised at the first pull (nothing is read before the stream is
+    consumed)."""
+    from ._http import event_stream_problem
+
+    problem = event_stream_problem(response)
+    if problem is not None:
+        raise problem
     yield from response.iter_bytes()
 
 
 async def _achecked(response: httpx.Response) -> AsyncIterator[bytes]:
     """The async twin of :func:`_checked`."""
-    if _not_a_stream(response):
-        head = b""
-        async for chunk in response.aiter_bytes():
-            head += chunk
-            if len(head) >= ERROR_BODY_BYTES:
-                break
-        raise response_error(response, head[:ERROR_BODY_BYTES])
+    from ._http import aevent_stream_problem
+
+    problem = await aevent_stream_problem(response)
+    if problem is not None:
+        raise problem
     async for chunk in response.aiter_bytes():
         yield chunk
 
@@ -217,7 +167,7 @@ def open_sync(source: Source) -> tuple[Iterator[bytes], Close]:
         return iter(_slices(source)), _nothing
     if isinstance(source, str | os.PathLike):
         _check_path(source)
-        chunks = _FileChunks(source, CHUNK_SIZE)
+        chunks = FileChunks(source, CHUNK_SIZE)
         return chunks, chunks.close
     if hasattr(source, "read"):
         if inspect.iscoroutinefunction(source.read):
@@ -262,7 +212,7 @@ async def _from_path(source: str | os.PathLike[str]) -> AsyncIterator[bytes]:
     import anyio.lowlevel
     import anyio.to_thread
 
-    chunks = await anyio.to_thread.run_sync(_FileChunks, source, CHUNK_SIZE)
+    chunks = await anyio.to_thread.run_sync(FileChunks, source, CHUNK_SIZE)
     try:
         while batch := await anyio.to_thread.run_sync(chunks.batch, CHUNK_SIZE):
             for chunk in batch:
