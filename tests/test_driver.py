@@ -169,7 +169,7 @@ def test_limits_are_the_driver_s() -> None:
 IO_LIBRARIES = ("httpx", "httpx_sse", "anyio", "rich", "starlette", "uvicorn", "redis")
 
 
-def test_import_streamkit_and_its_core_load_no_io_library() -> None:
+def test_import_streamkit_its_core_and_a_sync_stream_load_no_io_library() -> None:
     code = f"""
 import sys, streamkit
 loaded = [m for m in {IO_LIBRARIES!r} if m in sys.modules]
@@ -179,12 +179,15 @@ list(d.feed(body))
 assert d.close() != []
 streamkit.State, streamkit.decode, streamkit.SSEParser, streamkit.EventHandler
 core = [m for m in {IO_LIBRARIES!r} if m in sys.modules]
-print(loaded, core)
+streamkit.stream(body + b"event: done\\ndata: [DONE]\\n\\n").until_done()
+streamkit.record
+sync = [m for m in {IO_LIBRARIES!r} if m in sys.modules]
+print(loaded, core, sync)
 """
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert out.strip() == "[] []"
+    assert out.strip() == "[] [] []"
 
 
 def test_every_public_name_resolves_and_is_listed() -> None:
