@@ -93,7 +93,7 @@ def test_demo_is_a_clean_realistic_stream(
     saved = tmp_path / "demo.jsonl"
     assert run(capsys, "demo", "--instant", "--save", str(saved))[0] == 0
     status, out, _ = run(capsys, "validate", str(saved))
-    assert (status, out) == (0, f"{saved}: clean: 47 events, no problem found\n")
+    assert (status, out) == (0, f"{saved}: clean: 46 events, no problem found\n")
     recording = demo_recording()
     assert recording.duration is not None and 5 < recording.duration < 20
     state = fold(demo_body())
@@ -431,7 +431,7 @@ def test_record(server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str])
     )
     assert status == 0, err
     assert "Pack an umbrella" in out
-    assert "recorded 47 events" in err
+    assert "recorded 46 events" in err
     method, path, headers, body = _Handler.seen[-1]
     assert (method, path) == ("POST", "/v1/threads/runs?secret=q")
     assert headers["Authorization"] == "Bearer sk-secret"  # sent...

@@ -431,3 +431,122 @@ def test_an_error_event_then_the_end_is_not_truncated_anywhere(
     )
     assert verdict_of_stream(body) == (False, [])
     assert verdict_of_cli(body, tmp_path, capsys) == ((False, []), (False, []))
+
+
+# --- hostile input: exactly once, and nothing dropped silently (issue 11) -------------------
+
+
+def fold_all(body: bytes, *, strict: bool = False) -> tuple[streamkit.State, list[c.Change]]:
+    state = streamkit.State(strict=strict)
+    driver = streamkit.Driver(state=state)
+    return state, [change for _, step_changes in driver.feed(body) for change in step_changes]
+
+
+def part_delta(index: int, value: str) -> bytes:
+    content = [{"index": index, "type": "text", "text": {"value": value}}]
+    return sse("thread.message.delta", {"id": "msg_1", "delta": {"content": content}})
+
+
+def test_sparse_part_indices_are_created_and_done_once() -> None:
+    two_parts = message("completed", "a")
+    two_parts["content"] = [
+        {"type": "text", "text": {"value": "a", "annotations": []}},
+        {"type": "text", "text": {"value": "b", "annotations": []}},
+    ]
+    body = (
+        sse("thread.message.created", message("in_progress"))
+        + part_delta(0, "a")
+        + part_delta(2, "b")
+        + sse("thread.message.completed", two_parts)
+    )
+    state, changes = fold_all(body)
+    assert names(changes).count("ContentPartCreated") == 2
+    assert names(changes).count("ContentPartDone") == 2
+    done = [ch for ch in changes if isinstance(ch, c.ContentPartDone)]
+    assert [(ch.index, ch.part.text.value) for ch in done] == [(0, "a"), (2, "b")]  # type: ignore[union-attr]
+    assert [p.kind for p in state.problems] == ["reindexed"]
+    assert "indices [0, 2]" in state.problems[0].message
+
+
+def test_sparse_tool_call_indices_are_created_and_done_once() -> None:
+    def call(index: int, call_id: str) -> bytes:
+        item = {
+            "index": index,
+            "id": call_id,
+            "type": "function",
+            "function": {"name": "f", "arguments": "{}"},
+        }
+        details = {"type": "tool_calls", "tool_calls": [item]}
+        return sse("thread.run.step.delta", {"id": "step_1", "delta": {"step_details": details}})
+
+    final_calls = [
+        {
+            "id": f"call_{i}",
+            "type": "function",
+            "function": {"name": "f", "arguments": "{}", "output": None},
+        }
+        for i in (0, 3)
+    ]
+    body = (
+        sse("thread.run.step.created", step("in_progress"))
+        + call(0, "call_0")
+        + call(3, "call_3")
+        + sse("thread.run.step.completed", step("completed", final_calls))
+    )
+    _, changes = fold_all(body)
+    assert names(changes).count("ToolCallCreated") == 2
+    assert names(changes).count("ToolCallDone") == 2
+
+
+def test_a_second_created_keeps_the_text_and_is_noted_not_raised() -> None:
+    body = (
+        sse("thread.message.created", message("in_progress"))
+        + text_delta("kept")
+        + sse("thread.message.created", message("in_progress"))  # Azure sends such repeats
+        + text_delta(" text")
+        + sse("thread.message.completed", message("completed", "kept text"))
+    )
+    for strict in (True, False):
+        state, changes = fold_all(body, strict=strict)
+        assert state.messages["msg_1"].content[0].text.value == "kept text"  # type: ignore[index,union-attr]
+        assert [p.kind for p in state.problems] == ["created_again"]
+        assert names(changes).count("MessageCreated") == 1
+
+
+def test_an_event_after_done_is_a_violation() -> None:
+    body = sse("thread.run.created", run("queued")) + sse("done", "[DONE]")
+    late = sse("thread.run.in_progress", run("in_progress"))
+    with pytest.raises(streamkit.ProtocolError, match="after the stream's 'done'"):
+        fold_all(body + late, strict=True)
+    state, changes = fold_all(body + late)
+    assert [p.kind for p in state.problems] == ["after_done"]
+    assert state.runs["run_1"].status == "in_progress"  # lenient: folded anyway
+    # A new stream on the same state (the continuation) may go on.
+    driver = streamkit.Driver(state=state)
+    list(driver.feed(sse("thread.run.completed", run("completed")) + sse("done", "[DONE]")))
+    assert [p.kind for p in state.problems] == ["after_done"]
+
+
+def test_a_bom_in_mid_stream_is_reported_not_dropped_silently() -> None:
+    body = (
+        sse("thread.message.created", message("in_progress"))
+        + b"\xef\xbb\xbf"
+        + text_delta("lost?")
+        + sse("thread.message.completed", message("completed", "lost?"))
+    )
+    state, changes = fold_all(body)
+    [problem] = [p for p in state.problems if p.kind == "unnamed_event"]
+    assert "byte order mark" in problem.message and "line 4" in problem.message
+    assert "UnknownReceived" in names(changes)
+
+
+def test_a_file_search_delta_of_a_bad_shape_is_a_problem_not_a_crash() -> None:
+    call = {"index": 0, "id": "fs_1", "type": "file_search", "file_search": {"results": 7}}
+    details = {"type": "tool_calls", "tool_calls": [call]}
+    body = sse("thread.run.step.created", step("in_progress")) + sse(
+        "thread.run.step.delta", {"id": "step_1", "delta": {"step_details": details}}
+    )
+    with pytest.raises(streamkit.ProtocolError, match="results"):
+        fold_all(body, strict=True)
+    state, _ = fold_all(body)
+    assert [p.kind for p in state.problems] == ["malformed"]

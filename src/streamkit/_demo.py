@@ -200,8 +200,8 @@ def _events() -> list[tuple[float, str, Any]]:
     }
     events += [
         (0.2, "thread.run.requires_action", _run("requires_action", required_action=required)),
-        (0.05, "done", "[DONE]"),
-        # --- second stream: after POST .../submit_tool_outputs
+        # --- second stream: after POST .../submit_tool_outputs (one body holds both, so
+        # the first stream's `done` is left out: nothing may follow a `done`)
         (1.2, "thread.run.queued", _run("queued", started_at=_T0 + 1)),
         (0.3, "thread.run.in_progress", _run("in_progress")),
         (

@@ -69,6 +69,7 @@ class Driver:
         self.protocol = protocol
         #: The fold: every snapshot of this stream.
         self.state = state if state is not None else protocol.new_state(strict)
+        self.state.begin_stream()
         #: The Server-Sent Events parser.
         self.parser = SSEParser(
             max_line_bytes=max_line_bytes,

@@ -55,14 +55,35 @@ class Indexed:
         self.items.insert(at, item)
         self.by_index[index] = item
 
-    def carry_over(self, old: Indexed | None) -> tuple[set[int], dict[int, Any]]:
+    def carry_over(self, old: Indexed | None) -> tuple[set[int], dict[int, Any], bool]:
         """Continue ``old`` (the same object's items before a full-object event): take over
-        what was done; return the indices it had, and the items it had that this lacks."""
+        what was done; return the indices it had, the items it had that this lacks, and
+        whether this list was re-keyed.
+
+        A full object lists its items densely (at 0, 1, 2 ...), while deltas may have
+        addressed them by sparse indices (0 and 2). Then the object's items are matched to
+        the indices the deltas used, in order, so each item keeps its identity (created
+        and done once); items beyond them continue after the last index.
+        """
         if old is None:
-            return set(), {}
+            return set(), {}, False
         self.done = old.done
+        rekeyed = False
+        count, old_indices = len(self.items), old.indices
+        if (
+            old_indices
+            and old_indices[-1] != len(old_indices) - 1
+            and self.indices == list(range(count))
+        ):
+            last = old_indices[-1]
+            self.indices = [
+                old_indices[p] if p < len(old_indices) else last + 1 + p - len(old_indices)
+                for p in range(count)
+            ]
+            self.by_index = dict(zip(self.indices, self.items, strict=True))
+            rekeyed = True
         left = {i: item for i, item in old.by_index.items() if i not in self.by_index}
-        return set(old.by_index), left
+        return set(old.by_index), left, rekeyed
 
     def finish(self, leftover: dict[int, Any] | None = None) -> list[tuple[int, Any]]:
         """Mark every item not yet done as done and return them in index order, with the
@@ -119,6 +140,9 @@ class FoldCore:
         #: Object ids whose "done" has fired, by kind (each fires exactly once).
         self.finished: dict[str, set[str]] = {}
 
+    def begin_stream(self) -> None:
+        """A new stream starts feeding this fold (called by the Driver)."""
+
     def record(self, problem: Problem) -> Problem:
         """Add ``problem`` to :attr:`problems` and return it."""
         self.problems.append(problem)
@@ -161,9 +185,9 @@ class FoldCore:
 
         The payload's status is what the server says, and it wins: an event whose name
         says another status (``thread.run.completed`` carrying ``"incomplete"``) is noted
-        as a ``status_mismatch`` Problem in either mode, never raised. A move the lifecycle
-        forbids (``completed`` back to ``in_progress``, a second ``created``) is a
-        violation.
+        as a ``status_mismatch`` Problem in either mode, never raised. A second ``created``
+        for an object (Azure sends some twice) is noted as ``created_again``. A move the
+        lifecycle forbids (``completed`` back to ``in_progress``) is a violation.
         """
         what = lifecycle.kind
         if spec.status is not None and new != spec.status:
@@ -177,16 +201,20 @@ class FoldCore:
             )
         if old is None or new is None:
             return
-        created_again = spec.status is None
-        if created_again or not lifecycle.allows(old, new):
-            if created_again:
-                verb = f"was created again by {event.event}"
-            else:
-                verb = f"cannot move to {new!r} on {event.event}"
+        if spec.status is None:
+            out.append(
+                self.note(
+                    event,
+                    "created_again",
+                    f"{what} {object_id} in status {old!r} was created again by {event.event}: "
+                    "what was folded so far is kept",
+                )
+            )
+        if not lifecycle.allows(old, new):
             out.append(
                 self.violation(
                     "illegal_transition",
-                    f"{what} {object_id} in status {old!r} {verb}",
+                    f"{what} {object_id} in status {old!r} cannot move to {new!r} on {event.event}",
                     what=what,
                     object_id=object_id,
                     status=old,

@@ -16,7 +16,7 @@ from typing import Any
 
 from ... import _changes as c
 from ..._changes import ContentPartDelta, MessageDeltaApplied, StepDeltaApplied, ToolCallDelta
-from ..._model import set_field
+from ..._model import ShapeError, set_field
 from ...events import (
     EVENTS,
     DoneEvent,
@@ -63,6 +63,17 @@ _STEP_TERMINAL = STEP.terminal
 _MESSAGE_TERMINAL = MESSAGE.terminal
 
 
+class _Every(dict[type, Any]):
+    """A routing table that sends every event to one handler."""
+
+    def __init__(self, handler: Callable[[Any], list[c.Change]]) -> None:
+        super().__init__()
+        self.handler = handler
+
+    def get(self, key: type, default: Any = None) -> Any:
+        return self.handler
+
+
 class State(FoldCore):
     """Folds Assistants events into snapshots of runs, run steps and messages.
 
@@ -98,9 +109,12 @@ class State(FoldCore):
         self._by_name = by_name
         # Dispatch by class first: an event's class says its name, and a dict lookup by
         # class is cheaper than reading the ``event`` property (this runs once per delta).
-        self._handlers: dict[type, Callable[[Any], list[c.Change]]] = {
+        self._by_class: dict[type, Callable[[Any], list[c.Change]]] = {
             EVENTS[name].event_class: handler for name, handler in by_name.items()
         }
+        #: What routes events now: ``_by_class``, or, after a ``done`` event in the current
+        #: stream, a table that reports every event as coming after the end.
+        self._handlers: dict[type, Callable[[Any], list[c.Change]]] = self._by_class
 
     # -- entry point
 
@@ -108,13 +122,36 @@ class State(FoldCore):
         """Fold one event into the state; return the Changes it caused, in order."""
         handler = self._handlers.get(event.__class__)
         if handler is None:
-            cls = event.__class__
+            return self._route(event)
+        return handler(event)
+
+    def _route(self, event: Event) -> list[c.Change]:
+        cls = event.__class__
+        handler = self._by_class.get(cls)
+        if handler is None:
             if cls is UnknownEvent or cls is MalformedEvent:
                 return self._other(event)
             handler = self._by_name.get(event.event)  # a subclass of an event class
             if handler is None:
                 return self._other(event)
         return handler(event)
+
+    def begin_stream(self) -> None:
+        """A new stream starts feeding this state (the continuation after tool outputs):
+        events may follow the previous stream's ``done``."""
+        self._handlers = self._by_class
+
+    def _after_done(self, event: Event) -> list[c.Change]:
+        problem = self.violation(
+            "after_done",
+            f"{event.event} after the stream's 'done' event: a stream ends at done "
+            "(the event is folded anyway in lenient mode)",
+            what="stream",
+            object_id=None,
+            status="done",
+            event=event,
+        )
+        return [problem, *self._route(event)]
 
     # -- helpers
 
@@ -174,11 +211,24 @@ class State(FoldCore):
 
     def _done(self, event: DoneEvent) -> list[c.Change]:
         self.endings += 1
+        self._handlers = _Every(self._after_done)
         return [c.StreamDone(event=event)]
 
     def _other(self, event: Event) -> list[c.Change]:
         if isinstance(event, MalformedEvent):
             return [self.note(event, "malformed", str(event.error), event.error)]
+        if isinstance(event, UnknownEvent) and event.name == "message":
+            sse = event.sse
+            line = f" at line {sse.line}" if sse is not None and sse.line is not None else ""
+            problem = self.note(
+                event,
+                "unnamed_event",
+                f"an event with no event name (SSE type 'message'){line}: its 'event:' line "
+                "is missing or misspelt (a byte order mark in mid-stream does this); the "
+                "Assistants protocol names every event, so its data was not folded (it is "
+                "kept in the UnknownEvent)",
+            )
+            return [problem, c.UnknownReceived(event=event)]
         return [c.UnknownReceived(event=event)]
 
     def _recovered(self, event: Event, out: list[c.Change]) -> None:
@@ -257,13 +307,25 @@ class State(FoldCore):
         self._recovered(event, out)
         old = self.steps.get(data.id)
         old_status = old.status if old is not None else None
-        self.check_move(STEP, EVENTS[event.event], data.id, old_status, data.status, event, out)
-        step = adopt(old, data.clone())
+        spec = EVENTS[event.event]
+        self.check_move(STEP, spec, data.id, old_status, data.status, event, out)
+        step = data.clone()
         old_track = self._step_tracks.get(step.id)
-        track = self._step_track(step)
-        seen, leftover = track.calls.carry_over(old_track.calls if old_track else None)
-        if old_track is not None:
-            track.deltas = old_track.deltas
+        if old is not None and old_track is not None and spec.status is None:
+            # Created again (Azure does this): keep the tool calls folded so far.
+            set_field(step, "step_details", old.step_details)
+            step = adopt(old, step)
+            track = old_track
+            seen, leftover = set(track.calls.by_index), dict[int, Any]()
+        else:
+            step = adopt(old, step)
+            track = self._step_track(step)
+            old_calls = old_track.calls if old_track else None
+            seen, leftover, rekeyed = track.calls.carry_over(old_calls)
+            if rekeyed:
+                out.append(self._reindexed("step", step.id, "tool calls", old_calls, event))
+            if old_track is not None:
+                track.deltas = old_track.deltas
         self.steps[step.id] = step
         self._step_tracks[step.id] = track
         self.current_step = step
@@ -368,7 +430,21 @@ class State(FoldCore):
             call = new_call(delta)
             track.calls.put(index, call)
             out.append(c.ToolCallCreated(event, step, index, call, call.type))
-        text = merge_call_fields(call, delta, track, index)
+        try:
+            text = merge_call_fields(call, delta, track, index)
+        except ShapeError as e:  # a free-form part of the delta (file_search) of a bad shape
+            out.append(
+                self.violation(
+                    "malformed",
+                    f"tool call {index} of step {step.id}: {e.reason} (at {e.where()}), "
+                    f"in {event.event}; the delta was not merged",
+                    what="step",
+                    object_id=step.id,
+                    status=step.status,
+                    event=event,
+                )
+            )
+            return
         out.append(ToolCallDelta(event, step, index, call, delta, call.type, text))
 
     # -- messages
@@ -380,7 +456,14 @@ class State(FoldCore):
         else:
             content = message.content
         track = MessageTrack(Indexed.of(content))
-        for index, part in enumerate(content):
+        self._index_annotations(track)
+        return track
+
+    @staticmethod
+    def _index_annotations(track: MessageTrack) -> None:
+        """Track the annotations of each text part, by the part's index."""
+        track.annotations = {}
+        for index, part in zip(track.parts.indices, track.parts.items, strict=True):
             if isinstance(part, TextContentBlock) and part.text is not None:
                 annotations: list[Any] = []
                 if part.text.annotations is None:
@@ -388,7 +471,17 @@ class State(FoldCore):
                 else:
                     annotations = part.text.annotations
                 track.annotations[index] = Indexed.of(annotations)
-        return track
+
+    def _reindexed(
+        self, what: str, object_id: str, items: str, old: Indexed | None, event: Event
+    ) -> c.Problem:
+        used = old.indices if old is not None else []
+        return self.note(
+            event,
+            "reindexed",
+            f"{what} {object_id}: the deltas addressed its {items} at indices {used}; the "
+            f"{event.event} object lists them densely, so they were matched in order",
+        )
 
     def _message_event(self, event: Event) -> list[c.Change]:
         data: Message = event.data
@@ -403,13 +496,26 @@ class State(FoldCore):
         terminal = message.status in _MESSAGE_TERMINAL and not self.is_finished(
             "message", message.id
         )
-        if terminal and old is not None and old_track is not None and old_track.deltas:
-            self._compare(old, message, event, out)
-        message = adopt(old, message)
-        track = self._message_track(message)
-        seen, leftover = track.parts.carry_over(old_track.parts if old_track else None)
-        if old_track is not None:
-            track.deltas = old_track.deltas
+        if old is not None and old_track is not None and spec.status is None:
+            # Created again: keep the content folded so far (its payload has none yet).
+            set_field(message, "content", old.content)
+            message = adopt(old, message)
+            track = old_track
+            seen, leftover = set(track.parts.by_index), dict[int, Any]()
+        else:
+            if terminal and old is not None and old_track is not None and old_track.deltas:
+                self._compare(old, message, event, out)
+            message = adopt(old, message)
+            track = self._message_track(message)
+            old_parts = old_track.parts if old_track else None
+            seen, leftover, rekeyed = track.parts.carry_over(old_parts)
+            if rekeyed:
+                self._index_annotations(track)
+                out.append(
+                    self._reindexed("message", message.id, "content parts", old_parts, event)
+                )
+            if old_track is not None:
+                track.deltas = old_track.deltas
         self.messages[message.id] = message
         self._message_tracks[message.id] = track
         self.current_message = message

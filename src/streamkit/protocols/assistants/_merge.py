@@ -317,11 +317,25 @@ def merge_call_fields(call: Any, delta: Any, track: StepTrack, index: int) -> st
                 _merge_output(outputs, out_delta)
         return chunk or ""
     if isinstance(delta, FileSearchToolCallDelta) and not _is_empty(delta.file_search):
-        merged = call.file_search.to_dict() if call.file_search is not None else {}
-        if isinstance(delta.file_search, dict):
-            merged.update(copy_json(delta.file_search))
-        set_field(call, "file_search", FileSearch.from_dict(merged))
+        update = delta.file_search
+        if isinstance(update, dict):
+            _merge_file_search(call, update)
     return ""
+
+
+def _merge_file_search(call: Any, update: dict[str, Any]) -> None:
+    """Merge a file_search delta (free-form: its keys replace the call's) in O(delta):
+    only the delta's keys are decoded; the rest of the call is not touched."""
+    partial = FileSearch.from_dict(copy_json(update))
+    target = call.file_search
+    if target is None:
+        set_field(call, "file_search", partial)
+        return
+    for name in ("ranking_options", "results"):
+        if partial.has(name):
+            set_field(target, name, getattr(partial, name))
+    if partial.extra:
+        set_extra(target, partial.extra)
 
 
 def _is_empty(value: Any) -> bool:
