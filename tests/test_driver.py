@@ -518,7 +518,7 @@ def test_an_event_after_done_is_a_violation() -> None:
     late = sse("thread.run.in_progress", run("in_progress"))
     with pytest.raises(streamkit.ProtocolError, match="after the stream's 'done'"):
         fold_all(body + late, strict=True)
-    state, changes = fold_all(body + late)
+    state, _ = fold_all(body + late)
     assert [p.kind for p in state.problems] == ["after_done"]
     assert state.runs["run_1"].status == "in_progress"  # lenient: folded anyway
     # A new stream on the same state (the continuation) may go on.
