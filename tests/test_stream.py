@@ -838,3 +838,37 @@ def test_a_stream_cut_inside_its_first_event_is_truncated() -> None:
         s.until_done()
     assert s.truncated
     assert s.get_final_run() is None
+
+
+@pytest.mark.anyio
+async def test_a_consumer_cancelled_while_reading_does_not_end_the_others_quietly() -> None:
+    # Two tasks share a stream; the one that happens to be reading is cancelled while it
+    # waits for the source. The source is gone with it, so the other task must hear of it.
+    gate = anyio.Event()
+
+    async def source() -> AsyncIterator[bytes]:
+        yield sse("thread.message.created", message("msg_1", "in_progress", None))
+        await gate.wait()  # never set: the server stalls
+        yield sse("thread.message.completed", message("msg_1", "completed", ""))
+
+    s = astream(source())
+    texts = s.text_deltas
+    changes = s.changes()
+    got: list[Any] = []
+    async with anyio.create_task_group() as tg:
+        reader = anyio.CancelScope()
+
+        async def read_texts() -> None:
+            with reader:
+                async for piece in texts:
+                    got.append(piece)
+
+        tg.start_soon(read_texts)
+        await anyio.sleep(0.05)  # the reader is now waiting inside the source
+        reader.cancel()
+    with pytest.raises(StreamTruncated, match="interrupted.*cancelled"):
+        async for change in changes:
+            got.append(change)
+    assert s.truncated
+    assert s.state.messages["msg_1"].status == "in_progress"  # readable, as far as it got
+    assert [p.kind for p in s.state.problems] == ["truncated"]

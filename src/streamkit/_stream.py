@@ -597,6 +597,7 @@ class AsyncStream(_StreamBase):
         self.handler = handler
         self._bind(handler)
         self._pump = self._run()
+        self._interrupted: str | None = None  # the pump died of this (a cancellation)
         self._busy = False  # a task is running the pump
         self._idle: anyio.Event | None = None  # set when the pump is free again, if awaited
         self._yielded: Event | None = None
@@ -651,8 +652,11 @@ class AsyncStream(_StreamBase):
         except Exception as exc:
             await self._finish(exc, handling)
             raise
-        except BaseException:
+        except BaseException as exc:
+            # Cancelled (or interrupted) while reading: the source is gone with it. Other
+            # tasks reading this stream must hear of it, not see a quiet end.
             self._finished = True
+            self._interrupted = type(exc).__name__
             await self._close()
             raise
         else:
@@ -716,11 +720,29 @@ class AsyncStream(_StreamBase):
         try:
             self._yielded = await self._pump.__anext__()
         except StopAsyncIteration:
+            self._check_interrupted()
             return False
         finally:
             _PUMPING.reset(token)
             self._release()
         return True
+
+    def _check_interrupted(self) -> None:
+        """The pump is over: if a cancellation in another task ended it before the stream's
+        proper end, say so (as :class:`StreamTruncated`) instead of ending quietly."""
+        if self._interrupted is None or self.driver.closed or self.driver.ended:
+            return
+        driver = self.driver
+        driver.close()  # the verdict: cut short (recorded in state.problems)
+        raise StreamTruncated(
+            f"the stream was interrupted: the task reading it was cancelled "
+            f"({self._interrupted}) after {driver.events} event(s), {driver.bytes} bytes in, "
+            "before the stream's proper end; nothing more can be read from it (the "
+            "snapshots folded so far stay readable)",
+            last_event=driver.last_event,
+            events=driver.events,
+            bytes_read=driver.bytes,
+        )
 
     # -- consuming
 
@@ -734,6 +756,7 @@ class AsyncStream(_StreamBase):
         try:
             async for _event in self._pump:
                 pass
+            self._check_interrupted()
         finally:
             _PUMPING.reset(token)
             self._draining = False
