@@ -866,7 +866,7 @@ async def test_a_consumer_cancelled_while_reading_does_not_end_the_others_quietl
         tg.start_soon(read_texts)
         await anyio.sleep(0.05)  # the reader is now waiting inside the source
         reader.cancel()
-    with pytest.raises(StreamTruncated, match="interrupted.*cancelled"):
+    with pytest.raises(StreamTruncated, match=r"interrupted.*cancelled"):
         async for change in changes:
             got.append(change)
     assert s.truncated
