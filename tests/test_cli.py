@@ -899,3 +899,59 @@ def test_live_view_survives_hostile_stream_data() -> None:
         renderer.update(state.apply(decode(sse)))
     renderer.close()
     assert "[/bold]evil[red" in out.getvalue()
+
+
+# --- hostile input: bounded memory, limits, and no quadratic path (issue 11) -----------------
+
+
+def test_validate_dev_zero_stops_at_the_line_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "validate", "/dev/zero")
+    assert status == 2 and out == ""
+    assert "longer than max_line_bytes=1048576" in err and "--max-line-bytes" in err
+
+
+def test_the_limits_are_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    big = "x" * (2 << 20)
+    path = tmp_path / "big.sse"
+    path.write_text(
+        f'event: thread.run.created\ndata: {{"id": "run_1", "status": "queued", "note": "{big}"}}\n\n'
+        "event: done\ndata: [DONE]\n\n"
+    )
+    for command in ("validate", "inspect", "replay"):
+        extra = ["--instant", "--plain"] if command == "replay" else []
+        assert run(capsys, command, *extra, str(path))[0] == 2
+        status, _, err = run(capsys, command, *extra, "--max-line-bytes", "4M", str(path))
+        assert status == 0, err
+    status, _, err = run(capsys, "validate", "--max-line-bytes", "lots", str(path))
+    assert status == 2 and "not a positive size" in err
+
+
+def test_validate_reads_a_file_as_it_goes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The reports come from the driver's line numbers, not from the whole body in memory:
+    # the recording's lines are those of its body, and a cut recording says so.
+    path = tmp_path / "cut.jsonl"
+    with Recorder(path) as recorder:  # closed without end(): truncated
+        recorder.write(
+            b'event: thread.run.created\ndata: {"id": "run_1", "status": "queued"}}\n', t=0.1
+        )
+        recorder.write(b"\nevent: thread.run.in_progress\n", t=0.2)
+    status, out, _ = run(capsys, "validate", str(path))
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{path}:2: recovered: ")
+    assert any(line.startswith(f"{path}:4: truncated: ") for line in lines)
+    assert any(line.startswith(f"{path}:4: truncated_recording: ") for line in lines)
+
+
+def test_many_blocks_without_data_prefix_are_each_reported_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    block = 'event: thread.run.completed\n{"id": "run_1", "status": "completed"}\n\n'
+    path = tmp_path / "lost.sse"
+    path.write_text(block * 500 + "event: done\ndata: [DONE]\n\n")
+    status, out, _ = run(capsys, "validate", str(path))
+    assert status == 1
+    kinds = [line.split(": ")[1] for line in out.splitlines()]
+    assert kinds.count("missing_data") == 500 and "dataless_block" not in kinds

@@ -684,3 +684,28 @@ def test_pending_says_whether_an_event_has_begun_and_not_finished() -> None:
     assert parser.pending  # inside a block
     assert len(parser.feed(b"\n")) == 1
     assert not parser.pending
+
+
+@given(
+    body=st.lists(st.sampled_from([b"data: x", b"event: e", b"", b": c", b"\xef\xbb\xbf"]))
+    .flatmap(
+        lambda lines: st.tuples(
+            st.just(lines),
+            st.lists(
+                st.sampled_from([b"\n", b"\r\n", b"\r"]), min_size=len(lines), max_size=len(lines)
+            ),
+        )
+    )
+    .map(lambda pair: b"".join(line + end for line, end in zip(*pair, strict=True))),
+    cut=st.integers(0, 3),
+    diagnostics=st.booleans(),
+)
+def test_last_line_counts_the_lines_of_the_input(body: bytes, cut: int, diagnostics: bool) -> None:
+    body = body[: max(0, len(body) - cut)]
+    parser = SSEParser(diagnostics=diagnostics)
+    for i in range(0, len(body), 3):
+        parser.feed(body[i : i + 3])
+    text = body.decode("utf-8", "replace").removeprefix("\ufeff")
+    lines = re.split(r"\r\n|\r|\n", text)
+    expected = len(lines) - 1 if lines[-1] == "" else len(lines)
+    assert parser.last_line == expected

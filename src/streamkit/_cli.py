@@ -24,7 +24,7 @@ import attrs
 import orjson
 
 from . import _changes as c
-from ._driver import Driver
+from ._driver import DEFAULT_LIMITS, Driver
 from ._version import __version__
 from .events import ErrorEvent, Event, RecoveredEventWarning
 from .fold import State
@@ -38,6 +38,7 @@ from .record import (
     replay,
     tee,
 )
+from .record._format import FileChunks
 from .record._redact import Scrubber, is_secret, redact_url
 from .sse import SSEError
 
@@ -45,7 +46,6 @@ __all__ = ["main"]
 
 #: Plain bodies are replayed in chunks of this size, so long files show progress.
 PLAIN_CHUNK = 64 * 1024
-_LINE_SPLIT = re.compile(r"\r\n|\r|\n")
 _EVENT_LINE = re.compile(r"^event(:|$)")
 
 
@@ -76,13 +76,34 @@ class Report:
 
 class Pipeline:
     """The CLI's :class:`~streamkit.Driver` (tolerant decoding, lenient fold, parser
-    diagnostics), fed chunk by chunk, and the server ``error`` events ``validate`` lists."""
+    diagnostics), fed chunk by chunk; and what ``validate`` reports beyond the fold's
+    problems: the server's ``error`` events, and where the data of a bad event was.
 
-    def __init__(self, name: str = "<stream>") -> None:
+    It holds the snapshots and what it reports, never the stream: memory follows the
+    final state, not the size of the input.
+    """
+
+    def __init__(
+        self,
+        name: str = "<stream>",
+        *,
+        max_line_bytes: int = DEFAULT_LIMITS["max_line_bytes"],
+        max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
+    ) -> None:
         self.name = name
-        self.driver = Driver(strict=False, tolerant=True, diagnostics=True)
+        self.driver = Driver(
+            strict=False,
+            tolerant=True,
+            diagnostics=True,
+            max_line_bytes=max_line_bytes,
+            max_event_bytes=max_event_bytes,
+        )
         self.state: State = self.driver.state
         self.errors: list[ErrorEvent] = []
+        #: The first and last ``data`` line of each event a Problem was reported for.
+        self.data_lines: dict[int, tuple[int, int]] = {}
+        #: The number of the input's last line, known once closed.
+        self.last_line = 0
 
     @property
     def events(self) -> int:
@@ -92,17 +113,28 @@ class Pipeline:
     def feed(self, chunk: bytes) -> list[list[c.Change]]:
         """Changes of each event the chunk completed."""
         out = []
+        lines = self.driver.parser.data_lines
         try:
             for event, changes in self.driver.feed(chunk):
                 if event.__class__ is ErrorEvent:
                     self.errors.append(event)
+                if changes and changes[0].__class__ is c.Problem and event.sse is not None:
+                    offset = event.sse.offset
+                    if offset is not None and offset in lines:
+                        self.data_lines[offset] = lines[offset]
                 out.append(changes)
         except SSEError as e:
-            raise CLIError(f"{self.name}: not an event stream ({e})") from None
+            raise CLIError(
+                f"{self.name}: not an event stream ({e}; see --max-line-bytes and "
+                "--max-event-bytes)"
+            ) from None
+        finally:
+            lines.clear()
         return out
 
     def close(self) -> list[c.Change]:
         """End of the stream: the driver's verdict (a "truncated" Problem, or nothing)."""
+        self.last_line = self.driver.parser.last_line
         return self.driver.close()
 
     def require_events(self) -> None:
@@ -114,11 +146,13 @@ class Pipeline:
             )
 
 
-def _load(path: str) -> Recording:
+@contextlib.contextmanager
+def _reading(path: str) -> Iterator[None]:
+    """Turn the errors of reading ``path`` into one-line CLI errors."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TruncatedRecordingWarning)
-            return load_recording(path, plain_chunk_size=PLAIN_CHUNK)
+            yield
     except FileNotFoundError:
         raise CLIError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -133,14 +167,33 @@ def _load(path: str) -> Recording:
         raise CLIError(f"malformed recording: {e}") from None
 
 
-def _fold(path: str) -> tuple[Recording, Pipeline]:
-    recording = _load(path)
-    pipeline = Pipeline(name=path)
-    for chunk in recording.chunks:
-        pipeline.feed(chunk.data)
+def _load(path: str) -> Recording:
+    with _reading(path):
+        return load_recording(path, plain_chunk_size=PLAIN_CHUNK)
+    raise AssertionError("unreachable")  # pragma: no cover (for type checkers)
+
+
+def _fold(path: str, args: argparse.Namespace) -> tuple[bool, Pipeline]:
+    """Stream ``path`` through a pipeline, reading it a chunk at a time (a recording a
+    line at a time); return whether it is a recording cut short, and the pipeline."""
+    pipeline = Pipeline(name=path, **_limits(args))
+    with _reading(path):
+        chunks = FileChunks(path, PLAIN_CHUNK)
+        try:
+            for chunk in chunks:
+                pipeline.feed(chunk)
+        finally:
+            chunks.close()
     pipeline.close()
     pipeline.require_events()
-    return recording, pipeline
+    return chunks.truncated, pipeline
+
+
+def _limits(args: argparse.Namespace) -> dict[str, int]:
+    return {
+        "max_line_bytes": getattr(args, "max_line_bytes", DEFAULT_LIMITS["max_line_bytes"]),
+        "max_event_bytes": getattr(args, "max_event_bytes", DEFAULT_LIMITS["max_event_bytes"]),
+    }
 
 
 # --- rendering a stream live ---------------------------------------------------------------
@@ -184,7 +237,7 @@ def _speed(args: argparse.Namespace, timed: bool) -> float | None:
 def _play(recording: Recording, args: argparse.Namespace, name: str) -> int:
     timed = any(chunk.t is not None for chunk in recording.chunks)
     speed = _speed(args, timed)
-    pipeline = Pipeline(name=name)
+    pipeline = Pipeline(name=name, **_limits(args))
     total = sum(len(chunk.data) for chunk in recording.chunks)
     _render(replay(recording, speed=speed), pipeline, total=total, plain=args.plain)
     pipeline.require_events()
@@ -236,9 +289,7 @@ def _snapshot_json(pipeline: Pipeline, reports: list[Report]) -> dict[str, Any]:
     }
 
 
-def _summary(
-    path: str, pipeline: Pipeline, lines: Sequence[str], reports: list[Report]
-) -> Iterator[str]:
+def _summary(path: str, pipeline: Pipeline, reports: list[Report]) -> Iterator[str]:
     from ._render import usage_text
 
     state = pipeline.state
@@ -298,16 +349,15 @@ def _step_summary(step: Any) -> Iterator[str]:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Print the final runs, steps and messages (``--json``: the API's shapes)."""
-    recording, pipeline = _fold(args.file)
-    lines = _body_lines(recording.body)
-    reports = _reports(recording, pipeline, lines)
+    truncated, pipeline = _fold(args.file, args)
+    reports = _reports(truncated, pipeline)
     if args.json:
         sys.stdout.write(
             orjson.dumps(_snapshot_json(pipeline, reports), option=orjson.OPT_INDENT_2).decode()
         )
         sys.stdout.write("\n")
     else:
-        for line in _summary(args.file, pipeline, lines, reports):
+        for line in _summary(args.file, pipeline, reports):
             print(line)
     return 0
 
@@ -315,54 +365,42 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 # --- validate --------------------------------------------------------------------------------
 
 
-def _body_lines(body: bytes) -> list[str]:
-    text = body.decode("utf-8", "replace").removeprefix("\ufeff")
-    return _LINE_SPLIT.split(text)
+def _event_line(pipeline: Pipeline, event: Event | None, kind: str) -> int:
+    """The line a report about ``event`` points at: the first ``data`` line of a malformed
+    event, the last of a recovered one (the junk follows the JSON), else the event's
+    first line; the stream's last line for a truncation."""
+    if kind == "truncated" or event is None or event.sse is None:
+        return pipeline.last_line
+    sse = event.sse
+    data = pipeline.data_lines.get(sse.offset) if sse.offset is not None else None
+    if data is not None:
+        if kind == "recovered":
+            return data[1]
+        if kind == "malformed":
+            return data[0]
+    return sse.line or 0
 
 
-def _data_lines(lines: Sequence[str], start: int | None) -> list[int]:
-    """1-based numbers of the ``data`` lines of the block that begins at line ``start``."""
-    found: list[int] = []
-    if start is None:
-        return found
-    for number in range(start, len(lines) + 1):
-        text = lines[number - 1]
-        if text == "":
-            break
-        if text == "data" or text.startswith("data:"):
-            found.append(number)
-    return found
-
-
-def _event_line(event: Event | None, lines: Sequence[str], kind: str) -> int:
-    if kind == "truncated" or event is None:  # the stream's end: its last line
-        return len(lines) - 1 if lines and lines[-1] == "" else len(lines)
-    start = event.sse.line if event.sse is not None else None
-    data = _data_lines(lines, start)
-    if kind == "recovered" and data:
-        return data[-1]  # the junk follows the JSON value: on the last data line
-    if kind == "malformed" and data:
-        return data[0]
-    return start or 0
-
-
-def _reports(recording: Recording, pipeline: Pipeline, lines: Sequence[str]) -> list[Report]:
+def _reports(truncated_recording: bool, pipeline: Pipeline) -> list[Report]:
     """Every problem, by line: the fold's (the driver's truncation included), the server's
     ``error`` events, what the parser noticed, and a recording cut before its end line.
     ``inspect`` and ``validate`` list the same."""
     reports = [
-        Report(_event_line(p.event, lines, p.kind), p.kind, p.message)
+        Report(_event_line(pipeline, p.event, p.kind), p.kind, p.message)
         for p in pipeline.state.problems
     ]
     for event in pipeline.errors:
         error = event.data
         reports.append(
-            Report(_event_line(event, lines, ""), "server_error", f"{error.code}: {error.message}")
+            Report(
+                _event_line(pipeline, event, ""), "server_error", f"{error.code}: {error.message}"
+            )
         )
-    missing = []
-    for diag in pipeline.driver.parser.diagnostics:
+    diagnostics = pipeline.driver.parser.diagnostics
+    lost: set[int | None] = set()  # blocks whose data line lost its "data:" prefix
+    for diag in diagnostics:
         if diag.kind == "unknown_field" and diag.text.lstrip()[:1] in ("{", "["):
-            missing.append(diag.line)
+            lost.add(diag.block_line)
             reports.append(
                 Report(
                     diag.line,
@@ -371,29 +409,28 @@ def _reports(recording: Recording, pipeline: Pipeline, lines: Sequence[str]) -> 
                     "event's data is lost",
                 )
             )
-    for diag in pipeline.driver.parser.diagnostics:
+    for diag in diagnostics:
         if diag.kind == "dataless_block" and _EVENT_LINE.match(diag.text):
-            if not any(_same_block(lines, diag.line, line) for line in missing):
+            if diag.line not in lost:  # already reported as missing_data
                 reports.append(Report(diag.line, "dataless_block", diag.message))
         elif diag.kind == "unterminated_block":
             reports.append(Report(diag.line, "unterminated_block", diag.message))
-    if recording.truncated:
-        last = _event_line(None, lines, "truncated")
+    if truncated_recording:
         reports.append(
-            Report(last, "truncated_recording", "the recording has no end line: it was cut short")
+            Report(
+                pipeline.last_line,
+                "truncated_recording",
+                "the recording has no end line: it was cut short",
+            )
         )
     reports.sort(key=lambda r: r.line)
     return reports
 
 
-def _same_block(lines: Sequence[str], start: int, line: int) -> bool:
-    return start <= line and all(lines[n - 1] != "" for n in range(start, line + 1))
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     """Report every problem as ``FILE:LINE: kind: message``; 0 clean, 1 problems."""
-    recording, pipeline = _fold(args.file)
-    reports = _reports(recording, pipeline, _body_lines(recording.body))
+    truncated, pipeline = _fold(args.file, args)
+    reports = _reports(truncated, pipeline)
     try:
         for report in reports:
             print(f"{args.file}:{report.line}: {report.kind}: {report.message}")
@@ -484,7 +521,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             "headers": [[name, REDACTED if is_secret(name) else value] for name, value in headers],
         }
     }
-    pipeline = Pipeline(name=shown)
+    pipeline = Pipeline(name=shown, **_limits(args))
     try:
         with (
             _http.client_factory() as client,
@@ -565,6 +602,34 @@ def _add_speed(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _size(text: str) -> int:
+    """A byte count: ``1048576``, ``64K``, ``8M``, ``1G``."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    value = text.strip().upper().removesuffix("B")
+    factor = units.get(value[-1:], 1)
+    number = value[:-1] if factor > 1 else value
+    if not number.isdigit() or int(number) * factor < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive size (e.g. 1048576, 8M)")
+    return int(number) * factor
+
+
+def _add_limits(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--max-line-bytes",
+        type=_size,
+        default=DEFAULT_LIMITS["max_line_bytes"],
+        metavar="SIZE",
+        help="the longest line read (default 1M; e.g. 8M)",
+    )
+    command.add_argument(
+        "--max-event-bytes",
+        type=_size,
+        default=DEFAULT_LIMITS["max_event_bytes"],
+        metavar="SIZE",
+        help="the largest event read (default 16M)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``streamkit`` command."""
     parser = _Parser(
@@ -577,15 +642,18 @@ def build_parser() -> argparse.ArgumentParser:
     command = commands.add_parser("replay", help="render a recorded run live")
     command.add_argument("file", metavar="FILE", help="a streamkit recording or an .sse body")
     _add_speed(command)
+    _add_limits(command)
     command.set_defaults(func=cmd_replay)
 
     command = commands.add_parser("inspect", help="final runs, steps and messages")
     command.add_argument("file", metavar="FILE")
     command.add_argument("--json", action="store_true", help="machine-readable JSON")
+    _add_limits(command)
     command.set_defaults(func=cmd_inspect)
 
     command = commands.add_parser("validate", help="report every problem with its line")
     command.add_argument("file", metavar="FILE")
+    _add_limits(command)
     command.set_defaults(func=cmd_validate)
 
     command = commands.add_parser("record", help="record a live stream while rendering it")
@@ -595,6 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("-d", "--data", metavar="BODY", help="request body, or @FILE")
     command.add_argument("-o", "--output", required=True, metavar="FILE")
     command.add_argument("--plain", action="store_true", help="plain transcript output")
+    _add_limits(command)
     command.set_defaults(func=cmd_record)
 
     command = commands.add_parser("demo", help="replay a bundled example run")

@@ -71,6 +71,8 @@ class Diagnostic:
     offset: int
     text: str
     message: str
+    #: The first line of the block the diagnosed line belongs to (None outside a block).
+    block_line: int | None = None
 
 
 def _type_so_far(event_type: str) -> str:
@@ -110,6 +112,8 @@ class SSEParser:
         "_block_text",
         "_closed",
         "_data",
+        "_data_first",
+        "_data_last",
         "_diag",
         "_error",
         "_has_fields",
@@ -125,6 +129,7 @@ class SSEParser:
         "_type",
         "_type_line",
         "_type_value",
+        "data_lines",
         "diagnostics",
         "last_event_id",
         "retry",
@@ -143,6 +148,11 @@ class SSEParser:
         self._max_event = max_event_bytes
         self._diag = diagnostics
         self.diagnostics: list[Diagnostic] = []
+        #: With diagnostics: for each event dispatched since it was last emptied, by its
+        #: ``offset``, the numbers of its first and last ``data`` lines (for reports).
+        self.data_lines: dict[int, tuple[int, int]] = {}
+        self._data_first = 0
+        self._data_last = 0
         self.last_event_id: str | None = None
         self.retry: int | None = None
         self._error: str | None = None
@@ -166,6 +176,14 @@ class SSEParser:
         self._type_value = ""
 
     # -- public API ---------------------------------------------------------------------
+
+    @property
+    def last_line(self) -> int:
+        """The number of the last line of the input fed so far (0 for none): a line in
+        progress counts, the empty "line" after a final line end does not."""
+        if self._tail:
+            return self._lineno
+        return self._lineno - 1
 
     @property
     def pending(self) -> bool:
@@ -396,6 +414,10 @@ class SSEParser:
             self._has_fields = True
         if name == "data":
             self._data.append(value)
+            if self._diag:
+                if len(self._data) == 1:
+                    self._data_first = lineno
+                self._data_last = lineno
         elif name == "event":
             self._type = value
         elif name == "id":
@@ -452,6 +474,8 @@ class SSEParser:
                 self._block_line,
             )
             self._data = []
+            if self._diag:
+                self.data_lines[self._block_off] = (self._data_first, self._data_last)
         elif self._diag and self._has_fields:
             self._note(
                 "dataless_block",
@@ -504,7 +528,8 @@ class SSEParser:
         raise SSEError("SSEParser.feed() called after close()")
 
     def _note(self, kind: str, line: int, offset: int, text: str, message: str) -> None:
-        self.diagnostics.append(Diagnostic(kind, line, offset, text, message))
+        block = self._block_line if self._block_off >= 0 else None
+        self.diagnostics.append(Diagnostic(kind, line, offset, text, message, block))
 
 
 def encode(event: ServerSentEvent) -> bytes:

@@ -338,6 +338,8 @@ class FileChunks:
     def __init__(self, path: str | os.PathLike[str], plain_chunk_size: int) -> None:
         check_chunk_size(plain_chunk_size)
         self._name = os.fspath(path)
+        #: Set when the end is reached: a recording whose end line is missing (cut short).
+        self.truncated = False
         self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
         self._chunks: Iterator[bytes]
         try:
@@ -363,6 +365,7 @@ class FileChunks:
             ending = self._ending
             if ending is not None and ending.duration is None:
                 self._ending = None  # warn once
+                self.truncated = True
                 _warn_truncated(self._name, ending, stacklevel=2)
             raise
 
