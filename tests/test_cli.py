@@ -913,10 +913,8 @@ def test_validate_dev_zero_stops_at_the_line_limit(capsys: pytest.CaptureFixture
 def test_the_limits_are_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     big = "x" * (2 << 20)
     path = tmp_path / "big.sse"
-    path.write_text(
-        f'event: thread.run.created\ndata: {{"id": "run_1", "status": "queued", "note": "{big}"}}\n\n'
-        "event: done\ndata: [DONE]\n\n"
-    )
+    payload = json.dumps({"id": "run_1", "status": "queued", "note": big})
+    path.write_text(f"event: thread.run.created\ndata: {payload}\n\nevent: done\ndata: [DONE]\n\n")
     for command in ("validate", "inspect", "replay"):
         extra = ["--instant", "--plain"] if command == "replay" else []
         assert run(capsys, command, *extra, str(path))[0] == 2
