@@ -678,7 +678,7 @@ def scalar_values(annotation: Any) -> SearchStrategy[Any]:
     """Values for a plain field, from its annotation (a string: annotations are lazy)."""
     text = str(annotation)
     if text in ("str", "int"):  # required identity fields: id, index
-        return _TEXT if text == "str" else st.integers(min_value=0, max_value=2**31)
+        return _TEXT if text == "str" else st.integers(min_value=0, max_value=2**31 - 1)
     options: list[SearchStrategy[Any]] = [st.none()]
     if re.search(r"\bstr\b", text):
         options.append(_TEXT)
@@ -708,7 +708,7 @@ def payloads(cls: type[Model]) -> SearchStrategy[dict[str, Any]]:
     required: dict[str, SearchStrategy[Any]] = {}
     optional: dict[str, SearchStrategy[Any]] = {}
     for key, kind, arg, annotation, is_required in field_specs(cls):
-        values = field_values(kind, arg, annotation)
+        values = field_values(kind, arg, annotation, is_required)
         (required if is_required else optional)[key] = values
     known = {*required, *optional}
     extra = st.dictionaries(_TEXT.filter(lambda k: k not in known), JSON, max_size=2)
@@ -716,13 +716,13 @@ def payloads(cls: type[Model]) -> SearchStrategy[dict[str, Any]]:
     return st.builds(lambda base, more: {**more, **base}, objects, extra)
 
 
-def field_values(kind: str, arg: Any, annotation: Any) -> SearchStrategy[Any]:
+def field_values(kind: str, arg: Any, annotation: Any, required: bool) -> SearchStrategy[Any]:
     if kind == "plain":
         return scalar_values(annotation)
     if kind == "grow":
         return st.none() | _TEXT
     if kind == "one":
-        return st.none() | payloads(arg)
+        return payloads(arg) if required else st.none() | payloads(arg)
     if kind == "many":
         return st.none() | st.lists(payloads(arg), max_size=2)
     if kind == "union":
