@@ -11,10 +11,11 @@ what was wrong and the raw data.
 
 Data is parsed by orjson. When orjson refuses it, or reads an integer beyond 64 bits as a
 float (see ``streamkit._model.InexactNumber``), the text is parsed again with the standard
-library, with exact integers of up to :data:`MAX_INT_DIGITS` digits and no ``NaN`` or
-infinite number: data the standard library reads (escaped UTF-16 surrogates, a surrogate
-pair split across two deltas, big integers) decodes exactly; anything else gets the true
-reason why it is not JSON. That second parse happens only for such data.
+library, with integers read exactly and no ``NaN`` or infinite number: data it reads
+(escaped UTF-16 surrogates, a surrogate pair split across two deltas, a float of 1e19)
+decodes exactly; anything else (an integer beyond 64 bits, which no encoder downstream
+could write back, or of more than :data:`MAX_INT_DIGITS` digits) gets the true reason
+why it is not JSON streamkit reads. That second parse happens only for such data.
 
 With ``tolerant=True`` the problem is returned as a :class:`MalformedEvent` value
 instead, and a payload that is one complete JSON value followed by junk (the reference's
@@ -531,7 +532,13 @@ def _int(text: str) -> int:
         raise _NotJSON(
             f"data has an integer of {digits} digits (streamkit reads at most {MAX_INT_DIGITS})"
         )
-    return int(text)
+    value = int(text)
+    if not -(2**63) <= value < 2**64:
+        raise _NotJSON(
+            f"data has an integer beyond 64 bits: {_clip_junk(text)} "
+            "(JSON integers are read from -2**63 to 2**64 - 1)"
+        )
+    return value
 
 
 _STDLIB = json.JSONDecoder(parse_constant=_constant, parse_float=_float, parse_int=_int)
