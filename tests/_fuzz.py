@@ -52,9 +52,17 @@ from streamkit.sse import SSEParser
 RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "recordings" / "openai-dotnet"
 MODES = [(True, False), (False, True), (True, True), (False, False)]  # (strict, tolerant)
 STATUSES = [
-    "queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed",
-    "completed", "incomplete", "expired", "weird",
-]  # fmt: skip
+    "queued",
+    "in_progress",
+    "requires_action",
+    "cancelling",
+    "cancelled",
+    "failed",
+    "completed",
+    "incomplete",
+    "expired",
+    "weird",
+]
 
 Event = tuple[str, Any]  # (event name, payload: a JSON value, or Raw text)
 
@@ -77,32 +85,62 @@ def _run(status: str, **extra: Any) -> dict[str, Any]:
 
 def _step(step_id: str, status: str, details: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": step_id, "object": "thread.run.step", "run_id": "run_1", "status": status,
-        "type": details["type"], "step_details": details, **IDS,
-    }  # fmt: skip
+        "id": step_id,
+        "object": "thread.run.step",
+        "run_id": "run_1",
+        "status": status,
+        "type": details["type"],
+        "step_details": details,
+        **IDS,
+    }
 
 
 def _message(status: str, content: list[Any]) -> dict[str, Any]:
     return {
-        "id": "msg_1", "object": "thread.message", "run_id": "run_1", "role": "assistant",
-        "status": status, "content": content, **IDS,
-    }  # fmt: skip
+        "id": "msg_1",
+        "object": "thread.message",
+        "run_id": "run_1",
+        "role": "assistant",
+        "status": status,
+        "content": content,
+        **IDS,
+    }
 
 
 def _text_seed() -> list[Event]:
     creation = {"type": "message_creation", "message_creation": {"message_id": "msg_1"}}
     pieces = ["The ", "answer", " is ", "42", " 【0†source】", "."]
     deltas: list[Event] = [
-        ("thread.message.delta", {"id": "msg_1", "object": "thread.message.delta", "delta": {
-            "content": [{"index": 0, "type": "text", "text": {"value": piece}}]}})
+        (
+            "thread.message.delta",
+            {
+                "id": "msg_1",
+                "object": "thread.message.delta",
+                "delta": {"content": [{"index": 0, "type": "text", "text": {"value": piece}}]},
+            },
+        )
         for piece in pieces
-    ]  # fmt: skip
+    ]
     annotation = {
-        "index": 0, "type": "file_citation", "text": "【0†source】", "start_index": 11,
-        "end_index": 22, "file_citation": {"file_id": "file_1", "quote": ""},
-    }  # fmt: skip
-    deltas.insert(5, ("thread.message.delta", {"id": "msg_1", "delta": {"content": [
-        {"index": 0, "type": "text", "text": {"annotations": [annotation]}}]}}))  # fmt: skip
+        "index": 0,
+        "type": "file_citation",
+        "text": "【0†source】",
+        "start_index": 11,
+        "end_index": 22,
+        "file_citation": {"file_id": "file_1", "quote": ""},
+    }
+    deltas.insert(
+        5,
+        (
+            "thread.message.delta",
+            {
+                "id": "msg_1",
+                "delta": {
+                    "content": [{"index": 0, "type": "text", "text": {"annotations": [annotation]}}]
+                },
+            },
+        ),
+    )
     final = [{"type": "text", "text": {"value": "".join(pieces), "annotations": [annotation]}}]
     final[0]["text"]["annotations"][0].pop("index")  # type: ignore[index]
     return [
@@ -112,8 +150,13 @@ def _text_seed() -> list[Event]:
         ("thread.run.step.created", _step("step_1", "in_progress", creation)),
         ("thread.message.created", _message("in_progress", [])),
         *deltas,
-        ("thread.message.delta", {"id": "msg_1", "delta": {"content": [
-            {"index": 1, "type": "refusal", "refusal": "no"}]}}),  # fmt: skip
+        (
+            "thread.message.delta",
+            {
+                "id": "msg_1",
+                "delta": {"content": [{"index": 1, "type": "refusal", "refusal": "no"}]},
+            },
+        ),
         ("thread.message.completed", _message("completed", final)),
         ("thread.run.step.completed", _step("step_1", "completed", creation)),
         ("thread.run.completed", _run("completed", usage={"total_tokens": 3})),
@@ -123,30 +166,83 @@ def _text_seed() -> list[Event]:
 
 def _tools_seed() -> list[Event]:
     def call_delta(call: dict[str, Any]) -> Event:
-        return ("thread.run.step.delta", {"id": "step_2", "object": "thread.run.step.delta",
-                "delta": {"step_details": {"type": "tool_calls", "tool_calls": [call]}}})  # fmt: skip
+        return (
+            "thread.run.step.delta",
+            {
+                "id": "step_2",
+                "object": "thread.run.step.delta",
+                "delta": {"step_details": {"type": "tool_calls", "tool_calls": [call]}},
+            },
+        )
 
     empty = {"type": "tool_calls", "tool_calls": []}
     calls: list[Event] = [
-        call_delta({"index": 0, "id": "call_a", "type": "function",
-                    "function": {"name": "get_weather", "arguments": ""}}),
+        call_delta(
+            {
+                "index": 0,
+                "id": "call_a",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": ""},
+            }
+        ),
         call_delta({"index": 0, "type": "function", "function": {"arguments": '{"city":'}}),
-        call_delta({"index": 1, "id": "call_b", "type": "function",
-                    "function": {"name": "get_time", "arguments": "{}"}}),
+        call_delta(
+            {
+                "index": 1,
+                "id": "call_b",
+                "type": "function",
+                "function": {"name": "get_time", "arguments": "{}"},
+            }
+        ),
         call_delta({"index": 0, "type": "function", "function": {"arguments": ' "Oslo"}'}}),
-        call_delta({"index": 2, "id": "ci_1", "type": "code_interpreter",
-                    "code_interpreter": {"input": "print(", "outputs": []}}),
-        call_delta({"index": 2, "type": "code_interpreter", "code_interpreter": {
-            "input": "1)", "outputs": [{"index": 0, "type": "logs", "logs": "1\n"}]}}),
-        call_delta({"index": 2, "type": "code_interpreter", "code_interpreter": {
-            "outputs": [{"index": 1, "type": "image", "image": {"file_id": "file_img"}}]}}),
+        call_delta(
+            {
+                "index": 2,
+                "id": "ci_1",
+                "type": "code_interpreter",
+                "code_interpreter": {"input": "print(", "outputs": []},
+            }
+        ),
+        call_delta(
+            {
+                "index": 2,
+                "type": "code_interpreter",
+                "code_interpreter": {
+                    "input": "1)",
+                    "outputs": [{"index": 0, "type": "logs", "logs": "1\n"}],
+                },
+            }
+        ),
+        call_delta(
+            {
+                "index": 2,
+                "type": "code_interpreter",
+                "code_interpreter": {
+                    "outputs": [{"index": 1, "type": "image", "image": {"file_id": "file_img"}}]
+                },
+            }
+        ),
         call_delta({"index": 3, "id": "fs_1", "type": "file_search", "file_search": {}}),
-        call_delta({"index": 3, "type": "file_search", "file_search": {
-            "ranking_options": {"ranker": "auto", "score_threshold": 0.5}}}),
-    ]  # fmt: skip
-    required = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": [
-        {"id": "call_a", "type": "function",
-         "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}]}}  # fmt: skip
+        call_delta(
+            {
+                "index": 3,
+                "type": "file_search",
+                "file_search": {"ranking_options": {"ranker": "auto", "score_threshold": 0.5}},
+            }
+        ),
+    ]
+    required = {
+        "type": "submit_tool_outputs",
+        "submit_tool_outputs": {
+            "tool_calls": [
+                {
+                    "id": "call_a",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'},
+                }
+            ]
+        },
+    }
     return [
         ("thread.run.created", _run("queued")),
         ("thread.run.step.created", _step("step_2", "in_progress", empty)),
@@ -156,9 +252,11 @@ def _tools_seed() -> list[Event]:
         ("thread.run.in_progress", _run("in_progress")),
         ("thread.run.step.completed", _step("step_2", "completed", empty)),
         ("error", {"error": {"message": "boom", "type": "server_error", "code": None}}),
-        ("thread.run.failed", _run("failed", last_error={"code": "server_error",
-                                                          "message": "boom"})),
-    ]  # fmt: skip
+        (
+            "thread.run.failed",
+            _run("failed", last_error={"code": "server_error", "message": "boom"}),
+        ),
+    ]
 
 
 def _recorded_seeds() -> list[list[Event]]:
@@ -212,12 +310,33 @@ def _deep(depth: int) -> Raw:
 def _confusion(rng: random.Random) -> Any:
     return rng.choice(
         [
-            None, True, False, 0, -1, 1.5, 2**64, -(2**63) - 1, 10**30, "", "x", [], {},
-            {"type": "mystery"}, [1, "a", None], "\ud83d", "a\ude00", "é" * 3,
-            Raw("NaN"), Raw("Infinity"), Raw("1e400"), Raw("-0.0"), _deep(600),
-            Raw("9" * 5000), "x" * 5000,
+            None,
+            True,
+            False,
+            0,
+            -1,
+            1.5,
+            2**64,
+            -(2**63) - 1,
+            10**30,
+            "",
+            "x",
+            [],
+            {},
+            {"type": "mystery"},
+            [1, "a", None],
+            "\ud83d",
+            "a\ude00",
+            "é" * 3,
+            Raw("NaN"),
+            Raw("Infinity"),
+            Raw("1e400"),
+            Raw("-0.0"),
+            _deep(600),
+            Raw("9" * 5000),
+            "x" * 5000,
         ]
-    )  # fmt: skip
+    )
 
 
 def _mutate_payload(rng: random.Random, payload: Any) -> Any:
@@ -401,9 +520,11 @@ def check(body: bytes, strict: bool, tolerant: bool) -> None:
         raise Violation(f"a snapshot does not read: {type(e).__name__}: {e}") from e
     created = Counter(_key(ch) for ch in seen if isinstance(ch, _CREATED))
     finished = Counter(_key(ch) for ch in seen if isinstance(ch, _DONE))
-    twice = [k for k, n in (created + finished).items() if n > 2] + [
-        k for k in created if created[k] > 1
-    ] + [k for k in finished if finished[k] > 1]  # fmt: skip
+    twice = (
+        [k for k, n in (created + finished).items() if n > 2]
+        + [k for k in created if created[k] > 1]
+        + [k for k in finished if finished[k] > 1]
+    )
     if twice:
         raise Violation(f"created or done more than once: {twice[:3]}")
     orphans = [k for k in finished if k not in created and k[0] != "run"]
@@ -472,7 +593,9 @@ def main(argv: list[str] | None = None) -> int:
             )
     for report in reports[:20]:
         print(report)
-    print(f"{options.cases:,} cases in {time.perf_counter() - start:.1f} s: {len(reports)} violations")
+    print(
+        f"{options.cases:,} cases in {time.perf_counter() - start:.1f} s: {len(reports)} violations"
+    )
     return 1 if reports else 0
 
 

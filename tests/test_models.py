@@ -678,7 +678,7 @@ def scalar_values(annotation: Any) -> SearchStrategy[Any]:
     """Values for a plain field, from its annotation (a string: annotations are lazy)."""
     text = str(annotation)
     if text in ("str", "int"):  # required identity fields: id, index
-        return _TEXT if text == "str" else st.integers(min_value=0, max_value=2**31)
+        return _TEXT if text == "str" else st.integers(min_value=0, max_value=2**31 - 1)
     options: list[SearchStrategy[Any]] = [st.none()]
     if re.search(r"\bstr\b", text):
         options.append(_TEXT)
@@ -708,7 +708,7 @@ def payloads(cls: type[Model]) -> SearchStrategy[dict[str, Any]]:
     required: dict[str, SearchStrategy[Any]] = {}
     optional: dict[str, SearchStrategy[Any]] = {}
     for key, kind, arg, annotation, is_required in field_specs(cls):
-        values = field_values(kind, arg, annotation)
+        values = field_values(kind, arg, annotation, is_required)
         (required if is_required else optional)[key] = values
     known = {*required, *optional}
     extra = st.dictionaries(_TEXT.filter(lambda k: k not in known), JSON, max_size=2)
@@ -716,13 +716,13 @@ def payloads(cls: type[Model]) -> SearchStrategy[dict[str, Any]]:
     return st.builds(lambda base, more: {**more, **base}, objects, extra)
 
 
-def field_values(kind: str, arg: Any, annotation: Any) -> SearchStrategy[Any]:
+def field_values(kind: str, arg: Any, annotation: Any, required: bool) -> SearchStrategy[Any]:
     if kind == "plain":
         return scalar_values(annotation)
     if kind == "grow":
         return st.none() | _TEXT
     if kind == "one":
-        return st.none() | payloads(arg)
+        return payloads(arg) if required else st.none() | payloads(arg)
     if kind == "many":
         return st.none() | st.lists(payloads(arg), max_size=2)
     if kind == "union":
@@ -808,3 +808,254 @@ def test_every_model_and_event_is_documented() -> None:
     page = (Path(__file__).resolve().parents[1] / "docs" / "models.md").read_text("utf-8")
     names = [*models.__all__, *(n for n in events.__all__ if n != "EVENT_TYPES")]
     assert [name for name in names if f"`{name}`" not in page] == []
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile input (issue 11): every finding is a MalformedEventError with a true reason in
+# strict mode, the same error inside a MalformedEvent in tolerant mode.
+
+
+def text_delta(value: str) -> str:
+    """The data of a text delta whose ``value`` is the JSON text ``value``."""
+    head = '{"id": "msg_1", "delta": {"content": [{"index": 0, "type": "text", "text": {"value": '
+    return head + value + "}}]}}"
+
+
+def assert_malformed(sse: SSE, reason: str, path: str | None) -> MalformedEventError:
+    """Strict raises, tolerant returns: both with ``reason`` (a substring), ``path``, the
+    event's line and byte offset and the whole raw data."""
+    with pytest.raises(MalformedEventError) as info:
+        decode(sse)
+    error = info.value
+    assert reason in error.reason, error.reason
+    assert error.path == path
+    assert (error.event, error.data, error.line, error.offset) == (
+        sse.event,
+        sse.data,
+        sse.line,
+        sse.offset,
+    )
+    tolerant = decode(sse, tolerant=True)
+    assert isinstance(tolerant, MalformedEvent)
+    assert (tolerant.name, tolerant.raw) == (sse.event, sse.data)
+    assert (tolerant.error.reason, tolerant.error.path) == (error.reason, error.path)
+    return error
+
+
+HOSTILE = [
+    # (event, data, reason, path)
+    ("thread.message.delta", '{"id": "m", "delta": null}', "expected an object, got null", "delta"),
+    (
+        "thread.run.step.delta",
+        '{"id": "s", "delta": null}',
+        "expected an object, got null",
+        "delta",
+    ),
+    ("thread.message.delta", '{"id": ["m"], "delta": {}}', "expected a string, got array", "id"),
+    ("thread.run.created", '{"id": {"a": 1}}', "expected a string, got object", "id"),
+    ("thread.run.created", '{"id": "r", "status": ["x"]}', "a string or null, got array", "status"),
+    (
+        "thread.message.created",
+        '{"id": "m", "status": {"s": 1}}',
+        "a string or null, got object",
+        "status",
+    ),
+    (
+        "thread.message.delta",
+        text_delta("5"),
+        "a string or null, got number",
+        "delta.content[0].text.value",
+    ),
+    (
+        "thread.message.delta",
+        text_delta('{"v": 1}'),
+        "a string or null, got object",
+        "delta.content[0].text.value",
+    ),
+    (
+        "thread.run.step.delta",
+        '{"id": "s", "delta": {"step_details": {"type": "tool_calls", "tool_calls": '
+        '[{"index": 0, "type": "function", "function": {"arguments": 12}}]}}}',
+        "a string or null, got number",
+        "delta.step_details.tool_calls[0].function.arguments",
+    ),
+    (
+        "thread.run.step.delta",
+        '{"id": "s", "delta": {"step_details": {"type": "tool_calls", "tool_calls": '
+        '[{"index": 0, "type": "code_interpreter", "code_interpreter": {"input": 7}}]}}}',
+        "a string or null, got number",
+        "delta.step_details.tool_calls[0].code_interpreter.input",
+    ),
+    (
+        "thread.run.step.delta",
+        '{"id": "s", "delta": {"step_details": {"type": "tool_calls", "tool_calls": '
+        '[{"index": 0, "type": "code_interpreter", "code_interpreter": '
+        '{"outputs": [{"index": 0, "type": "logs", "logs": 3}]}}]}}}',
+        "a string or null, got number",
+        "delta.step_details.tool_calls[0].code_interpreter.outputs[0].logs",
+    ),
+    (
+        "thread.message.delta",
+        '{"id": "m", "delta": {"content": [{"index": 1e30, "type": "text"}]}}',
+        "expected an integer index, got number",
+        "delta.content[0].index",
+    ),
+    (
+        "thread.message.delta",
+        '{"id": "m", "delta": {"content": [{"index": 1000000000000000000000000000000, '
+        '"type": "text"}]}}',
+        "integer beyond 64 bits: 10000000000000000000...",
+        None,
+    ),
+    (
+        "thread.message.delta",
+        '{"id": "m", "delta": {"content": [{"index": -1, "type": "text"}]}}',
+        "index -1 is out of range",
+        "delta.content[0].index",
+    ),
+    (
+        "thread.message.delta",
+        '{"id": "m", "delta": {"content": [{"index": true, "type": "text"}]}}',
+        "expected an integer index, got boolean",
+        "delta.content[0].index",
+    ),
+    (
+        "thread.run.created",
+        '{"id": "r", "x": %s}' % ("[" * 500 + "]" * 500),
+        "nested more than 64",
+        "x",
+    ),
+    ("thread.run.created", "[" * 100_000, "nested too deeply", None),
+    ("thread.run.created", '{"id": "r", "n": %s}' % ("7" * 5000), "integer of 5000 digits", None),
+    ("thread.run.created", '{"id": "r", "n": NaN}', "NaN is not a JSON number", None),
+    ("thread.run.created", '{"id": "r", "n": -Infinity}', "-Infinity is not a JSON number", None),
+    ("thread.run.created", '{"id": "r", "n": 1e400}', "too large for a double: 1e400", None),
+]
+
+
+@pytest.mark.parametrize(("event", "data", "reason", "path"), HOSTILE, ids=lambda v: str(v)[:40])
+def test_hostile_input_is_malformed_with_a_true_reason(
+    event: str, data: str, reason: str, path: str | None
+) -> None:
+    error = assert_malformed(SSE(event, data, "7", 1234, 56), reason, path)
+    assert "junk" not in error.reason
+
+
+def test_integers_beyond_64_bits_are_malformed_and_64_bit_ones_exact() -> None:
+    for number in (2**64, -(2**63) - 1, 10**30, -(10**100)):
+        for where in ('"created_at": %d', '"metadata": {"n": [%d]}', '"new": %d'):
+            data = '{"id": "r", %s}' % (where % number)
+            error = assert_malformed(SSE("thread.run.created", data), "beyond 64 bits", None)
+            assert str(number)[:20] in error.reason
+    for number in (2**64 - 1, -(2**63), 2**63):
+        data = '{"id": "r", "created_at": %d, "metadata": {"n": [%d]}, "new": %d}' % ((number,) * 3)  # noqa: UP031
+        event = decode(SSE("thread.run.created", data))
+        assert event.data.created_at == number and type(event.data.created_at) is int
+        assert_exact(event.to_dict(), json.loads(data))
+        assert_exact(event.data.clone().to_dict(), json.loads(data))
+    # A float is kept as a float, however large.
+    event = decode(SSE("thread.run.created", '{"id": "r", "temperature": 1e300, "x": [-1e19]}'))
+    assert event.data.temperature == 1e300 and event.data.extra == {"x": [-1e19]}
+
+
+def test_deep_nesting_within_the_limit_decodes_and_clones() -> None:
+    deep = "[" * 64 + "]" * 64  # MAX_DEPTH levels below the field that holds it
+    data = '{"id": "r", "metadata": {"k": %s}, "other": %s}' % (deep[1:-1], deep)  # noqa: UP031
+    event = decode(SSE("thread.run.created", data))
+    assert_exact(event.data.clone().to_dict(), json.loads(data))
+    assert len(orjson.dumps(event.to_dict())) == len(data.replace(" ", ""))
+
+
+def test_unknown_event_with_unreadable_json_keeps_its_raw_text() -> None:
+    for data in ("[" * 2000 + "]" * 2000, '{"n": NaN}', '{"n": %s}' % ("1" * 5000)):
+        event = decode(SSE("thread.run.step.reasoning.delta", data))
+        assert isinstance(event, UnknownEvent) and event.data is None and event.raw == data
+    big = decode(SSE("new.event", '{"n": 100000000000000000000, "m": 18446744073709551615}'))
+    assert isinstance(big, UnknownEvent) and big.data is None
+    exact = decode(SSE("new.event", '{"m": 18446744073709551615, "f": 1e19}'))
+    assert isinstance(exact, UnknownEvent) and exact.data == {"m": 2**64 - 1, "f": 1e19}
+
+
+def test_split_surrogate_pair_is_joined_and_a_lone_one_replaced() -> None:
+    from streamkit import State
+
+    state = State()
+    state.apply(
+        decode(
+            SSE(
+                "thread.message.created",
+                '{"id": "msg_1", "object": "thread.message", "status": "in_progress",'
+                ' "content": []}',
+            )
+        )
+    )
+    deltas = [
+        decode(SSE("thread.message.delta", text_delta(v)))
+        for v in (r'"x\ud83d"', r'"\ude00y"', r'"\ud83d"')
+    ]
+    # Each delta decodes (strictly), keeps its raw string and reads valid text.
+    assert [d.to_dict()["delta"]["content"][0]["text"]["value"] for d in deltas] == [
+        "x\ud83d",
+        "\ude00y",
+        "\ud83d",
+    ]
+    assert [d.data.delta.content[0].text.value for d in deltas] == ["x\ufffd", "\ufffdy", "\ufffd"]
+    for delta in deltas:
+        state.apply(delta)
+    text = state.messages["msg_1"].content[0].text
+    assert text.value == "x\U0001f600y\ufffd"
+    assert text.value.encode("utf-8")
+    assert state.messages["msg_1"].to_dict()["content"][0]["text"]["value"] == text.value
+    assert state.messages["msg_1"].clone().content[0].text.value == text.value
+
+
+def test_error_event_decodes_both_shapes_and_round_trips() -> None:
+    inner = {
+        "message": "The server had an error",
+        "type": "server_error",
+        "code": "e1",
+        "param": None,
+    }
+    for payload, nested in (({"error": inner}, True), (inner, False)):
+        data = orjson.dumps(payload).decode()
+        for tolerant in (False, True):
+            event = decode(SSE("error", data), tolerant=tolerant)
+            assert isinstance(event, events.ErrorEvent) and event.nested is nested
+            assert (event.data.message, event.data.type, event.data.code, event.data.param) == (
+                "The server had an error",
+                "server_error",
+                "e1",
+                None,
+            )
+            assert event.data.extra == {}
+            assert_exact(event.to_dict(), payload)
+    # Other envelope keys are kept; a wrong shape inside is malformed, at its path.
+    event = decode(SSE("error", '{"error": {"message": "m"}, "sequence_number": 3}'))
+    assert event.nested and event.to_dict() == {"error": {"message": "m"}, "sequence_number": 3}
+    assert_malformed(
+        SSE("error", '{"error": {"message": ["m"]}}'),
+        "a string or null, got array",
+        "error.message",
+    )
+
+
+def test_chatkit_models_have_their_own_module() -> None:
+    from streamkit.models import chatkit
+
+    assert chatkit.__all__ and all(
+        getattr(models, name) is getattr(chatkit, name) for name in chatkit.__all__
+    )
+    assert models.ChatKitThread.__module__ == "streamkit.models.chatkit"
+
+
+def test_tracebacks_through_generated_decoders_show_their_source() -> None:
+    import traceback
+
+    try:
+        models.MessageDeltaEvent.from_dict({"id": "m", "delta": {"role": 5}})
+    except ShapeError as error:
+        text = "".join(traceback.format_exception(error))
+    else:
+        raise AssertionError("no error")
+    assert '"<streamkit codec streamkit.models._messages.MessageDeltaEvent>"' in text
+    assert "raise e.at('delta') from None" in text  # the generated line, shown

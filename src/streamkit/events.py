@@ -7,11 +7,20 @@ compatibility: an event name this version does not know becomes :class:`UnknownE
 holding its name and raw data; nothing is dropped or mistyped.
 
 Bad input raises :class:`~streamkit.MalformedEventError` naming the event, where it was,
-what was wrong and the raw data. With ``tolerant=True`` the problem is returned as a
-:class:`MalformedEvent` value instead, and a payload that is one complete JSON value
-followed by junk (the reference's own examples have a stray ``}``) is recovered: the event
-is decoded from the JSON value, its ``warning`` says what was dropped, and a
-:class:`RecoveredEventWarning` is issued.
+what was wrong and the raw data.
+
+Data is parsed by orjson. When orjson refuses it, or reads an integer beyond 64 bits as a
+float (see ``streamkit._model.InexactNumber``), the text is parsed again with the standard
+library, with integers read exactly and no ``NaN`` or infinite number: data it reads
+(escaped UTF-16 surrogates, a surrogate pair split across two deltas, a float of 1e19)
+decodes exactly; anything else (an integer beyond 64 bits, which no encoder downstream
+could write back, or of more than :data:`MAX_INT_DIGITS` digits) gets the true reason
+why it is not JSON streamkit reads. That second parse happens only for such data.
+
+With ``tolerant=True`` the problem is returned as a :class:`MalformedEvent` value
+instead, and a payload that is one complete JSON value followed by junk (the reference's
+own examples have a stray ``}``) is recovered: the event is decoded from the JSON value,
+its ``warning`` says what was dropped, and a :class:`RecoveredEventWarning` is issued.
 
 Decoded events are never mutated by streamkit afterwards.
 """
@@ -19,6 +28,7 @@ Decoded events are never mutated by streamkit afterwards.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,7 +36,16 @@ import attrs
 import orjson
 
 from ._errors import MalformedEventError
-from ._model import ShapeError
+from ._model import (
+    MAX_DEPTH,
+    InexactNumber,
+    Model,
+    ShapeError,
+    check_json,
+    copy_json,
+    exact_numbers,
+    note_surrogates,
+)
 from .models import ErrorObject, Message, MessageDeltaEvent, Run, RunStep, RunStepDeltaEvent, Thread
 from .protocols import EventSpec
 
@@ -36,6 +55,8 @@ if TYPE_CHECKING:
 __all__ = [
     "EVENTS",
     "EVENT_TYPES",
+    "MAX_DEPTH",
+    "MAX_INT_DIGITS",
     "AssistantStreamEvent",
     "DoneEvent",
     "ErrorEvent",
@@ -96,6 +117,11 @@ class Event:
     def event(self) -> str:
         """The event name, as in the SSE ``event:`` field."""
         return self.EVENT
+
+    def to_dict(self) -> Any:
+        """The event's data as the JSON it was decoded from (a fresh copy)."""
+        data = self.data
+        return data.to_dict() if isinstance(data, Model) else copy_json(data)
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -284,10 +310,31 @@ class ThreadMessageIncomplete(Event):
 
 @attrs.define(slots=True, kw_only=True)
 class ErrorEvent(Event):
-    """``error``: the server reports an error (internal error or timeout)."""
+    """``error``: the server reports an error (internal error or timeout).
+
+    Two shapes decode: the reference's bare error object, and the envelope the live
+    service sends, ``{"error": {"message", "type", "code", "param"}}``. Either way ``data``
+    is the :class:`~streamkit.models.ErrorObject`; ``envelope`` is the outer object when
+    there was one (None otherwise), and ``to_dict()`` gives back exactly what came in.
+    """
 
     EVENT = "error"
     data: ErrorObject
+    envelope: dict[str, Any] | None = attrs.field(default=None, repr=False)
+
+    @property
+    def nested(self) -> bool:
+        """Whether the error object came inside an ``{"error": ...}`` envelope."""
+        return self.envelope is not None
+
+    def to_dict(self) -> Any:
+        envelope = self.envelope
+        if envelope is None:
+            return self.data.to_dict()
+        return {
+            key: self.data.to_dict() if key == "error" else copy_json(value)
+            for key, value in envelope.items()
+        }
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -421,14 +468,38 @@ EVENT_TYPES: dict[str, type[Event]] = {
     name: spec.event_class for name, spec in EVENTS.items() if spec.model is not None
 }
 
+#: The most digits an integer may have (Python's own default limit for int from text).
+MAX_INT_DIGITS = 4300
+
 _new = object.__new__
 _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
+#: The decoded events but ``error`` (two shapes: see :func:`_decode_error`).
 _TABLE: dict[str, tuple[type[Event], Any]] = {
     name: (spec.event_class, spec.model._decoder())
     for name, spec in EVENTS.items()
-    if spec.model is not None
+    if spec.model is not None and spec.event_class is not ErrorEvent
 }
+_ERROR_KEYS = frozenset(("message", "type", "code", "param"))
+_error_object = ErrorObject._decoder()
+
+
+def _decode_error(payload: Any) -> tuple[ErrorObject, dict[str, Any] | None]:
+    """The error object of an ``error`` payload, and its envelope when it was nested."""
+    if payload.__class__ is dict:
+        inner = payload.get("error")
+        if inner.__class__ is dict and not _ERROR_KEYS.intersection(payload):
+            for key, value in payload.items():
+                if key != "error":
+                    try:
+                        check_json(value)
+                    except ShapeError as e:
+                        raise e.at(key) from None
+            try:
+                return _error_object(inner), payload
+            except ShapeError as e:
+                raise e.at("error") from None
+    return _error_object(payload), None
 
 
 def _error(sse: ServerSentEvent, reason: str, path: str | None = None) -> MalformedEventError:
@@ -443,21 +514,84 @@ def _error(sse: ServerSentEvent, reason: str, path: str | None = None) -> Malfor
     )
 
 
-def _json_error_reason(data: str) -> tuple[str, Any]:
-    """Explain why ``data`` is not JSON; return (reason, first JSON value or _NOTHING)."""
-    stripped = data.strip()
+class _NotJSON(Exception):
+    """Why a text is not JSON (``reason``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Junk(Exception):
+    """A text is one JSON ``value`` followed by junk; ``reason`` says what."""
+
+    def __init__(self, reason: str, value: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.value = value
+
+
+def _constant(name: str) -> Any:
+    raise _NotJSON(f"data is not valid JSON: {name} is not a JSON number")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _NotJSON(f"data has a number too large for a double: {_clip_junk(text)}")
+    return value
+
+
+def _int(text: str) -> int:
+    digits = len(text) - text.startswith("-")
+    if digits > MAX_INT_DIGITS:
+        raise _NotJSON(
+            f"data has an integer of {digits} digits (streamkit reads at most {MAX_INT_DIGITS})"
+        )
+    value = int(text)
+    if not -(2**63) <= value < 2**64:
+        raise _NotJSON(
+            f"data has an integer beyond 64 bits: {_clip_junk(text)} "
+            "(JSON integers are read from -2**63 to 2**64 - 1)"
+        )
+    return value
+
+
+_STDLIB = json.JSONDecoder(parse_constant=_constant, parse_float=_float, parse_int=_int)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+def _parse_exact(data: str) -> Any:
+    """Parse ``data`` with the standard library: exact integers, finite numbers only.
+
+    Returns the value, or raises :class:`_NotJSON` or :class:`_Junk` with the true reason.
+    Never raises anything else: whatever the text, the answer is a value or a reason.
+    """
+    stripped = data.strip(" \t\n\r")
     if not stripped:
-        return "data is empty, not JSON", _NOTHING
+        raise _NotJSON("data is empty, not JSON")
     try:
-        value, end = json.JSONDecoder().raw_decode(stripped)
+        value, end = _STDLIB.raw_decode(stripped)
+    except _NotJSON:
+        raise
     except json.JSONDecodeError as e:
-        return f"data is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", _NOTHING
+        raise _NotJSON(
+            f"data is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"
+        ) from None
+    except RecursionError:
+        raise _NotJSON(f"data is nested too deeply (more than {MAX_DEPTH} levels)") from None
+    except (ValueError, MemoryError) as e:  # pragma: no cover - defensive
+        raise _NotJSON(f"data cannot be read as JSON ({type(e).__name__})") from None
+    if _SURROGATE_ESCAPE.search(stripped):
+        note_surrogates()
     junk = stripped[end:]
-    return (
-        f"data is a JSON value followed by {len(junk)} character(s) of junk "
-        f"({_clip_junk(junk)!r} at column {end + 1})",
-        value,
-    )
+    if junk:
+        raise _Junk(
+            f"data is a JSON value followed by {len(junk)} character(s) of junk "
+            f"({_clip_junk(junk)!r} at column {end + 1})",
+            value,
+        )
+    return value
 
 
 def _clip_junk(junk: str) -> str:
@@ -477,11 +611,11 @@ def decode(sse: ServerSentEvent, *, tolerant: bool = False) -> Event:
     entry = _TABLE.get(sse.event)
     if entry is not None:
         try:
-            payload = _loads(sse.data)
+            data = entry[1](_loads(sse.data))
         except _JSONDecodeError:
-            return _recover(sse, entry, tolerant)
-        try:
-            data = entry[1](payload)
+            return _slow(sse, entry[0], entry[1], tolerant)
+        except InexactNumber:
+            return _slow(sse, entry[0], entry[1], tolerant)
         except ShapeError as e:
             error = _error(sse, e.reason, e.where())
             if tolerant:
@@ -493,27 +627,73 @@ def decode(sse: ServerSentEvent, *, tolerant: bool = False) -> Event:
         event.warning = None
         return event
     name = sse.event
+    if name == "error":
+        return _slow(sse, ErrorEvent, _decode_error, tolerant, fast=True)
     if name == "done":
         return DoneEvent(sse=sse)
-    try:
-        raw_data = _loads(sse.data)
-    except _JSONDecodeError:
-        raw_data = None
-    return UnknownEvent(name=name, raw=sse.data, data=raw_data, sse=sse)
+    return UnknownEvent(name=name, raw=sse.data, data=_unknown_data(sse.data), sse=sse)
 
 
-def _recover(sse: ServerSentEvent, entry: tuple[type[Event], Any], tolerant: bool) -> Event:
-    reason, value = _json_error_reason(sse.data)
-    error = _error(sse, reason)
-    if not tolerant:
-        raise error
-    if value is _NOTHING:
-        return MalformedEvent(name=sse.event, raw=sse.data, error=error, sse=sse)
+def _unknown_data(data: str) -> Any:
+    """An unknown event's parsed data, or None when it is not JSON streamkit can keep."""
     try:
-        data = entry[1](value)
+        value = _loads(data)
+        check_json(value)
+    except (_JSONDecodeError, InexactNumber):
+        try:
+            value = _parse_exact(data)
+            with exact_numbers():
+                check_json(value)
+        except (_NotJSON, _Junk, ShapeError):
+            return None
+    except ShapeError:
+        return None
+    return value
+
+
+def _slow(
+    sse: ServerSentEvent,
+    cls: type[Event],
+    decoder: Any,
+    tolerant: bool,
+    *,
+    fast: bool = False,
+) -> Event:
+    """Decode off the hot path: an ``error`` event (``fast``: try orjson first), or data
+    orjson refused or could not read exactly, parsed again by :func:`_parse_exact`."""
+    warning = None
+    exact = not fast
+    try:
+        if fast:
+            try:
+                payload = _loads(sse.data)
+                result = decoder(payload)
+            except (_JSONDecodeError, InexactNumber):
+                exact = True
+        if exact:
+            try:
+                payload = _parse_exact(sse.data)
+            except _Junk as junk:
+                if not tolerant:
+                    raise _error(sse, junk.reason) from None
+                payload, warning = junk.value, junk.reason
+            with exact_numbers():
+                result = decoder(payload)
+    except _NotJSON as e:
+        error = _error(sse, e.reason)
+        if tolerant:
+            return MalformedEvent(name=sse.event, raw=sse.data, error=error, sse=sse)
+        raise error from None
     except ShapeError as e:
-        shape_error = _error(sse, f"{reason}, and then: {e.reason}", e.where())
-        return MalformedEvent(name=sse.event, raw=sse.data, error=shape_error, sse=sse)
-    message = f"recovered {sse.event!r} event: {reason}; the junk was dropped"
-    warnings.warn(message, RecoveredEventWarning, stacklevel=3)
-    return entry[0](data=data, sse=sse, warning=message)
+        reason = e.reason if warning is None else f"{warning}, and then: {e.reason}"
+        error = _error(sse, reason, e.where())
+        if tolerant:
+            return MalformedEvent(name=sse.event, raw=sse.data, error=error, sse=sse)
+        raise error from None
+    if warning is not None:
+        warning = f"recovered {sse.event!r} event: {warning}; the junk was dropped"
+        warnings.warn(warning, RecoveredEventWarning, stacklevel=3)
+    if cls is ErrorEvent:
+        data, envelope = result
+        return ErrorEvent(data=data, envelope=envelope, sse=sse, warning=warning)
+    return cls(data=result, sse=sse, warning=warning)

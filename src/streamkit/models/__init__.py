@@ -1,4 +1,4 @@
-"""Typed models of every object in the Assistants API reference (and ChatKit).
+"""Typed models of every object in the Assistants API reference (ChatKit in ``.chatkit``).
 
 Every model is an attrs class with slots, decoded by ``Model.from_dict`` and encoded back,
 exactly, by ``to_dict()``: unknown fields are kept (``extra``), fields absent from the
@@ -10,8 +10,6 @@ field names (``message.content[0].text.value``).
 from .._model import Model, ShapeError, UnknownVariant
 from ._assistants import *  # noqa: F403
 from ._assistants import __all__ as _assistants_all
-from ._chatkit import *  # noqa: F403
-from ._chatkit import __all__ as _chatkit_all
 from ._common import IncompleteDetails, LastError, Metadata, Usage
 from ._errors import ErrorObject
 from ._messages import *  # noqa: F403
@@ -24,6 +22,8 @@ from ._threads import *  # noqa: F403
 from ._threads import __all__ as _threads_all
 from ._tools import *  # noqa: F403
 from ._tools import __all__ as _tools_all
+from .chatkit import *  # noqa: F403
+from .chatkit import __all__ as _chatkit_all
 
 __all__ = [
     "ErrorObject",

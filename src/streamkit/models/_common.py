@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from .._model import Model
+from .._model import Model, string
 
 __all__ = ["IncompleteDetails", "LastError", "Metadata", "Usage"]
 
@@ -27,8 +27,8 @@ class Usage(Model):
 class LastError(Model):
     """The last error of a run or run step: ``code`` and ``message``."""
 
-    code: str | None = None
-    message: str | None = None
+    code: str | None = string()
+    message: str | None = string()
 
 
 @attrs.define(slots=True, kw_only=True, eq=False)

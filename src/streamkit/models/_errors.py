@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from .._model import Model
+from .._model import Model, string
 
 __all__ = ["ErrorObject"]
 
@@ -14,6 +14,6 @@ class ErrorObject(Model):
     """An API error: ``message``, ``type``, ``code`` and ``param``."""
 
     code: str | None = None
-    message: str | None = None
+    message: str | None = string()
     param: str | None = None
-    type: str | None = None
+    type: str | None = string()

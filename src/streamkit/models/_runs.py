@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from .._model import Model, many, one, union, union_list
+from .._model import Model, many, one, string, union, union_list
 from ._common import IncompleteDetails, LastError, Metadata, Usage
 from ._steps import FunctionToolCallFunction
 from ._tools import RESPONSE_FORMAT, TOOL, TOOL_CHOICE, AssistantTool
@@ -24,8 +24,8 @@ __all__ = [
 class RequiredActionFunctionToolCall(Model):
     """A function call the run waits for: ``id``, ``function.name``, ``function.arguments``."""
 
-    id: str | None = None
-    type: str = "function"
+    id: str | None = string()
+    type: str = string(default="function")
     function: FunctionToolCallFunction | None = one(FunctionToolCallFunction)
 
 
@@ -40,7 +40,7 @@ class RequiredActionSubmitToolOutputs(Model):
 class RequiredAction(Model):
     """What a run in ``requires_action`` waits for."""
 
-    type: str | None = None
+    type: str | None = string()
     submit_tool_outputs: RequiredActionSubmitToolOutputs | None = one(
         RequiredActionSubmitToolOutputs
     )
@@ -50,7 +50,7 @@ class RequiredAction(Model):
 class TruncationStrategy(Model):
     """How the thread is truncated before the run."""
 
-    type: str | None = None
+    type: str | None = string()
     last_messages: int | None = None
 
 
@@ -58,12 +58,12 @@ class TruncationStrategy(Model):
 class Run(Model):
     """An execution of an assistant on a thread (``object``: ``thread.run``)."""
 
-    id: str
-    object: str | None = None
+    id: str = string(required=True)
+    object: str | None = string()
     created_at: int | None = None
-    thread_id: str | None = None
-    assistant_id: str | None = None
-    status: str | None = None
+    thread_id: str | None = string()
+    assistant_id: str | None = string()
+    status: str | None = string()
     required_action: RequiredAction | None = one(RequiredAction)
     last_error: LastError | None = one(LastError)
     expires_at: int | None = None

@@ -6,7 +6,19 @@ from typing import Any
 
 import attrs
 
-from .._model import GrowableStr, Model, Union, UnknownVariant, grow, many, one, union, union_list
+from .._model import (
+    GrowableStr,
+    Model,
+    Union,
+    UnknownVariant,
+    grow,
+    index,
+    many,
+    one,
+    string,
+    union,
+    union_list,
+)
 from ._common import LastError, Metadata, Usage
 from ._tools import FileSearchRankingOptions
 
@@ -54,7 +66,7 @@ __all__ = [
 class CodeInterpreterToolCallLogs(Model):
     """Text output (logs) of a code interpreter call."""
 
-    type: str = "logs"
+    type: str = string(default="logs")
     _logs: str | list[str] | None = grow(key="logs")
 
     logs = GrowableStr("_logs")
@@ -64,14 +76,14 @@ class CodeInterpreterToolCallLogs(Model):
 class CodeInterpreterImage(Model):
     """The file of an image produced by code interpreter."""
 
-    file_id: str | None = None
+    file_id: str | None = string()
 
 
 @attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterToolCallImage(Model):
     """An image output of a code interpreter call."""
 
-    type: str = "image"
+    type: str = string(default="image")
     image: CodeInterpreterImage | None = one(CodeInterpreterImage)
 
 
@@ -108,8 +120,8 @@ class CodeInterpreter(Model):
 class CodeInterpreterToolCall(Model):
     """A code interpreter call in a tool_calls step."""
 
-    id: str | None = None
-    type: str = "code_interpreter"
+    id: str | None = string()
+    type: str = string(default="code_interpreter")
     code_interpreter: CodeInterpreter | None = one(CodeInterpreter)
 
 
@@ -117,8 +129,8 @@ class CodeInterpreterToolCall(Model):
 class CodeInterpreterLogs(Model):
     """A piece of logs output at ``index``, streamed in a code interpreter delta."""
 
-    index: int
-    type: str = "logs"
+    index: int = index()
+    type: str = string(default="logs")
     _logs: str | list[str] | None = grow(key="logs")
 
     logs = GrowableStr("_logs")
@@ -128,15 +140,15 @@ class CodeInterpreterLogs(Model):
 class CodeInterpreterOutputImageImage(Model):
     """The file of a streamed image output."""
 
-    file_id: str | None = None
+    file_id: str | None = string()
 
 
 @attrs.define(slots=True, kw_only=True, eq=False)
 class CodeInterpreterOutputImage(Model):
     """An image output at ``index``, streamed in a code interpreter delta."""
 
-    index: int
-    type: str = "image"
+    index: int = index()
+    type: str = string(default="image")
     image: CodeInterpreterOutputImageImage | None = one(CodeInterpreterOutputImageImage)
 
 
@@ -163,9 +175,9 @@ class CodeInterpreterDelta(Model):
 class CodeInterpreterToolCallDelta(Model):
     """A delta for the code interpreter call at ``index``."""
 
-    index: int
-    type: str = "code_interpreter"
-    id: str | None = None
+    index: int = index()
+    type: str = string(default="code_interpreter")
+    id: str | None = string()
     code_interpreter: CodeInterpreterDelta | None = one(CodeInterpreterDelta)
 
 
@@ -177,14 +189,14 @@ class FileSearchResultContent(Model):
     """Content of a file search result (only with the ``include`` option)."""
 
     text: str | None = None
-    type: str | None = None
+    type: str | None = string()
 
 
 @attrs.define(slots=True, kw_only=True, eq=False)
 class FileSearchResult(Model):
     """One file search result."""
 
-    file_id: str | None = None
+    file_id: str | None = string()
     file_name: str | None = None
     score: float | None = None
     content: list[FileSearchResultContent] | None = many(FileSearchResultContent)
@@ -202,8 +214,8 @@ class FileSearch(Model):
 class FileSearchToolCall(Model):
     """A file search call in a tool_calls step."""
 
-    id: str | None = None
-    type: str = "file_search"
+    id: str | None = string()
+    type: str = string(default="file_search")
     file_search: FileSearch | None = one(FileSearch)
 
 
@@ -211,9 +223,9 @@ class FileSearchToolCall(Model):
 class FileSearchToolCallDelta(Model):
     """A delta for the file search call at ``index`` (``file_search`` is free-form)."""
 
-    index: int
-    type: str = "file_search"
-    id: str | None = None
+    index: int = index()
+    type: str = string(default="file_search")
+    id: str | None = string()
     file_search: Any = None
 
 
@@ -224,9 +236,9 @@ class FileSearchToolCallDelta(Model):
 class FunctionToolCallFunction(Model):
     """Name, JSON arguments and (once submitted) output of a function call."""
 
-    name: str | None = None
+    name: str | None = string()
     _arguments: str | list[str] | None = grow(key="arguments")
-    output: str | None = None
+    output: str | None = string()
 
     arguments = GrowableStr("_arguments")
 
@@ -235,8 +247,8 @@ class FunctionToolCallFunction(Model):
 class FunctionToolCall(Model):
     """A function call in a tool_calls step."""
 
-    id: str | None = None
-    type: str = "function"
+    id: str | None = string()
+    type: str = string(default="function")
     function: FunctionToolCallFunction | None = one(FunctionToolCallFunction)
 
 
@@ -244,9 +256,9 @@ class FunctionToolCall(Model):
 class FunctionToolCallDelta(Model):
     """A delta for the function call at ``index``."""
 
-    index: int
-    type: str = "function"
-    id: str | None = None
+    index: int = index()
+    type: str = string(default="function")
+    id: str | None = string()
     function: FunctionToolCallFunction | None = one(FunctionToolCallFunction)
 
 
@@ -286,14 +298,14 @@ TOOL_CALL_DELTA = Union(
 class MessageCreation(Model):
     """The message a message_creation step created."""
 
-    message_id: str | None = None
+    message_id: str | None = string()
 
 
 @attrs.define(slots=True, kw_only=True, eq=False)
 class MessageCreationStepDetails(Model):
     """Details of a message_creation step."""
 
-    type: str = "message_creation"
+    type: str = string(default="message_creation")
     message_creation: MessageCreation | None = one(MessageCreation)
 
 
@@ -301,7 +313,7 @@ class MessageCreationStepDetails(Model):
 class ToolCallsStepDetails(Model):
     """Details of a tool_calls step: the calls, in order."""
 
-    type: str = "tool_calls"
+    type: str = string(default="tool_calls")
     tool_calls: list[ToolCall] | None = union_list(TOOL_CALL)
 
 
@@ -322,7 +334,7 @@ STEP_DETAILS = Union(
 class RunStepDeltaMessageDelta(Model):
     """A delta of a message_creation step."""
 
-    type: str = "message_creation"
+    type: str = string(default="message_creation")
     message_creation: MessageCreation | None = one(MessageCreation)
 
 
@@ -330,7 +342,7 @@ class RunStepDeltaMessageDelta(Model):
 class ToolCallDeltaObject(Model):
     """A delta of a tool_calls step: tool call deltas by index."""
 
-    type: str = "tool_calls"
+    type: str = string(default="tool_calls")
     tool_calls: list[ToolCallDelta] | None = union_list(TOOL_CALL_DELTA)
 
 
@@ -346,14 +358,14 @@ STEP_DETAILS_DELTA = Union(
 class RunStep(Model):
     """A step of a run (``object``: ``thread.run.step``)."""
 
-    id: str
-    object: str | None = None
+    id: str = string(required=True)
+    object: str | None = string()
     created_at: int | None = None
-    run_id: str | None = None
-    assistant_id: str | None = None
-    thread_id: str | None = None
-    type: str | None = None
-    status: str | None = None
+    run_id: str | None = string()
+    assistant_id: str | None = string()
+    thread_id: str | None = string()
+    type: str | None = string()
+    status: str | None = string()
     cancelled_at: int | None = None
     completed_at: int | None = None
     expired_at: int | None = None
@@ -375,6 +387,6 @@ class RunStepDelta(Model):
 class RunStepDeltaEvent(Model):
     """The payload of ``thread.run.step.delta``: the step ``id`` and its ``delta``."""
 
-    id: str
-    object: str | None = None
+    id: str = string(required=True)
+    object: str | None = string()
     delta: RunStepDelta = one(RunStepDelta, required=True)

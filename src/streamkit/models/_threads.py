@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from .._model import Model, one
+from .._model import Model, one, string
 from ._common import Metadata
 
 __all__ = [
@@ -42,8 +42,8 @@ class ToolResources(Model):
 class Thread(Model):
     """A conversation session (``object``: ``thread``)."""
 
-    id: str
-    object: str | None = None
+    id: str = string(required=True)
+    object: str | None = string()
     created_at: int | None = None
     metadata: Metadata | None = None
     tool_resources: ToolResources | None = one(ToolResources)
@@ -53,6 +53,6 @@ class Thread(Model):
 class ThreadDeleted(Model):
     """The answer to deleting a thread."""
 
-    id: str
+    id: str = string(required=True)
     deleted: bool | None = None
-    object: str | None = None
+    object: str | None = string()

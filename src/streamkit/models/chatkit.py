@@ -1,4 +1,9 @@
-"""ChatKit: sessions and their configuration, threads, thread items, attachments, pages."""
+"""ChatKit: sessions and their configuration, threads, thread items, attachments, pages.
+
+A public submodule of its own (``streamkit.models.chatkit``): ChatKit is a separate API
+from the Assistants stream. Every name here is also importable from ``streamkit.models``,
+as in 0.1.0.
+"""
 
 from __future__ import annotations
 
