@@ -36,17 +36,23 @@ _M = TypeVar("_M", bound=Model)
 
 @attrs.define(slots=True)
 class Indexed:
-    """The items of an indexed list, by index, with the list kept sorted by index."""
+    """The items of an indexed list, by index, with the list kept sorted by index.
+
+    ``done`` holds the indices whose item is done; ``known`` every index that ever held an
+    item, also one a server's final object left out (a delta for it is not a new item).
+    """
 
     items: list[Any]
     indices: list[int]
     by_index: dict[int, Any]
     done: set[int] = attrs.field(factory=set)
+    known: set[int] = attrs.field(factory=set)
 
     @classmethod
     def of(cls, items: list[Any]) -> Indexed:
         """Track ``items`` (a snapshot's list, shared, not copied) at indices 0, 1, ..."""
-        return cls(items, list(range(len(items))), dict(enumerate(items)))
+        indices = list(range(len(items)))
+        return cls(items, indices, dict(enumerate(items)), set(), set(indices))
 
     def put(self, index: int, item: Any) -> None:
         """Insert ``item`` at ``index``, keeping the list sorted by index."""
@@ -54,11 +60,12 @@ class Indexed:
         self.indices.insert(at, index)
         self.items.insert(at, item)
         self.by_index[index] = item
+        self.known.add(index)
 
     def carry_over(self, old: Indexed | None) -> tuple[set[int], dict[int, Any], bool]:
         """Continue ``old`` (the same object's items before a full-object event): take over
-        what was done; return the indices it had, the items it had that this lacks, and
-        whether this list was re-keyed.
+        what was done; return the indices it ever had, the items it had that this lacks,
+        and whether this list was re-keyed.
 
         A full object lists its items densely (at 0, 1, 2 ...), while deltas may have
         addressed them by sparse indices (0 and 2). Then the object's items are matched to
@@ -82,8 +89,18 @@ class Indexed:
             ]
             self.by_index = dict(zip(self.indices, self.items, strict=True))
             rekeyed = True
+        seen = old.known
+        self.known = seen | set(self.indices)
         left = {i: item for i, item in old.by_index.items() if i not in self.by_index}
-        return set(old.by_index), left, rekeyed
+        return seen, left, rekeyed
+
+    def restart(self, items: list[Any]) -> Indexed:
+        """A new list for the same object (its items were replaced): what was known and
+        done stays known and done, so no index is created twice."""
+        fresh = Indexed.of(items)
+        fresh.known |= self.known
+        fresh.done = self.done
+        return fresh
 
     def finish(self, leftover: dict[int, Any] | None = None) -> list[tuple[int, Any]]:
         """Mark every item not yet done as done and return them in index order, with the

@@ -16,7 +16,7 @@ from typing import Any
 
 from ... import _changes as c
 from ..._changes import ContentPartDelta, MessageDeltaApplied, StepDeltaApplied, ToolCallDelta
-from ..._model import ShapeError, set_field
+from ..._model import ShapeError, UnknownVariant, set_field
 from ...events import (
     EVENTS,
     DoneEvent,
@@ -72,6 +72,21 @@ class _Every(dict[type, Any]):
 
     def get(self, key: type, default: Any = None) -> Any:
         return self.handler
+
+
+def _calls_of(step: RunStep) -> list[Any] | None:
+    details = step.step_details
+    return details.tool_calls if isinstance(details, ToolCallsStepDetails) else None
+
+
+def _keeps_folded(
+    status: str | None, terminal: bool, folded: Indexed, payload: list[Any] | None
+) -> bool:
+    """Whether a full-object event leaves the children folded so far in place: a second
+    ``created``, or a non-final event listing no more children than were folded."""
+    if status is None:
+        return True
+    return not terminal and len(folded.items) >= len(payload or ())
 
 
 class State(FoldCore):
@@ -161,6 +176,18 @@ class State(FoldCore):
         """For a delta whose step or message is unknown or not in progress: report it,
         and return the object to merge into (for an unknown one, a new placeholder)."""
         if target is not None:
+            if what == "step" and target.status in _STEP_TERMINAL:
+                # Azure delivers a tool's output in a step delta after the step completed:
+                # read as sent, and noted.
+                out.append(
+                    self.note(
+                        event,
+                        "late_delta",
+                        f"step {object_id} in status {target.status!r} got {event.event}: "
+                        "merged into the finished step",
+                    )
+                )
+                return target
             out.append(
                 self.violation(
                     "illegal_transition",
@@ -311,8 +338,11 @@ class State(FoldCore):
         self.check_move(STEP, spec, data.id, old_status, data.status, event, out)
         step = data.clone()
         old_track = self._step_tracks.get(step.id)
-        if old is not None and old_track is not None and spec.status is None:
-            # Created again (Azure does this): keep the tool calls folded so far.
+        if old is not None and old_track is not None and _keeps_folded(
+            spec.status, step.status in _STEP_TERMINAL, old_track.calls, _calls_of(step)
+        ):
+            # Created again (Azure does this), or a progress event that knows less than
+            # the deltas told: keep the tool calls folded so far.
             set_field(step, "step_details", old.step_details)
             step = adopt(old, step)
             track = old_track
@@ -386,7 +416,7 @@ class State(FoldCore):
             if not isinstance(step.step_details, ToolCallsStepDetails):
                 new_details = ToolCallsStepDetails(type="tool_calls", tool_calls=[])
                 set_field(step, "step_details", new_details)
-                track.calls = Indexed.of(new_details.tool_calls)  # type: ignore[arg-type]
+                track.calls = track.calls.restart(new_details.tool_calls)  # type: ignore[arg-type]
             for call_delta in details.tool_calls or ():
                 self._merge_call(step, track, call_delta, event, out)
         elif isinstance(details, RunStepDeltaMessageDelta):
@@ -412,8 +442,14 @@ class State(FoldCore):
         out: list[c.Change],
     ) -> None:
         index = index_of(delta, track.calls)
-        call = track.calls.by_index.get(index)
-        if call is not None and call.__class__ is not CALL_FOR.get(delta.__class__, call.__class__):
+        call: Any = track.calls.by_index.get(index)
+        if call is None and index in track.calls.known:
+            return  # left out of the server's final object: nothing to merge into
+        if (
+            call is not None
+            and call.__class__ is not CALL_FOR.get(delta.__class__)
+            and not (delta.__class__ not in CALL_FOR and isinstance(call, UnknownVariant))
+        ):
             out.append(
                 self.violation(
                     "illegal_transition",
@@ -496,8 +532,11 @@ class State(FoldCore):
         terminal = message.status in _MESSAGE_TERMINAL and not self.is_finished(
             "message", message.id
         )
-        if old is not None and old_track is not None and spec.status is None:
-            # Created again: keep the content folded so far (its payload has none yet).
+        if old is not None and old_track is not None and _keeps_folded(
+            spec.status, terminal, old_track.parts, message.content
+        ):
+            # Created again, or a progress event that knows less than the deltas told:
+            # keep the content folded so far (only a final object replaces it).
             set_field(message, "content", old.content)
             message = adopt(old, message)
             track = old_track
@@ -582,14 +621,18 @@ class State(FoldCore):
             index = getattr(part_delta, "index", None)
             if index.__class__ is not int:
                 index = index_of(part_delta, parts)
-            part = parts.by_index.get(index)
+            part: Any = parts.by_index.get(index)
+            if part is None and index in parts.known:
+                continue  # left out of the server's final object: nothing to merge into
             if part is None:
                 part = new_part(part_delta)
                 parts.put(index, part)
                 if isinstance(part, TextContentBlock):
                     track.annotations[index] = Indexed.of(part.text.annotations)  # type: ignore[union-attr,arg-type]
                 out.append(c.ContentPartCreated(event, message, index, part, part.type))
-            elif part.__class__ is not PART_FOR.get(part_delta.__class__, part.__class__):
+            elif part.__class__ is not PART_FOR.get(part_delta.__class__) and not (
+                part_delta.__class__ not in PART_FOR and isinstance(part, UnknownVariant)
+            ):
                 out.append(
                     self.violation(
                         "illegal_transition",

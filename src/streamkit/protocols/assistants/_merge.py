@@ -342,22 +342,32 @@ def _is_empty(value: Any) -> bool:
     return value == {} or value is None
 
 
+def _put_output(outputs: Indexed, index: int, old: Any, item: Any) -> Any:
+    """Put ``item`` at ``index``: new, or in place of an output of another type (a delta
+    says the output at this index is now of its type, as for annotations)."""
+    if old is None:
+        outputs.put(index, item)
+    else:
+        outputs.replace(index, item)
+    return item
+
+
 def _merge_output(outputs: Indexed, delta: Any) -> None:
     index = index_of(delta, outputs)
     item = outputs.by_index.get(index)
     if delta.type == "logs" and not isinstance(delta, UnknownVariant):
-        if item is None:
-            item = CodeInterpreterToolCallLogs(type="logs", logs="")
-            outputs.put(index, item)
+        if item.__class__ is not CodeInterpreterToolCallLogs:
+            new = CodeInterpreterToolCallLogs(type="logs", logs="")
+            item = _put_output(outputs, index, item, new)
         chunk = delta.logs
         if chunk:
             append_to(item, "_logs", chunk)
     elif delta.type == "image" and not isinstance(delta, UnknownVariant):
-        if item is None:
-            item = CodeInterpreterToolCallImage(
+        if item.__class__ is not CodeInterpreterToolCallImage:
+            new_image = CodeInterpreterToolCallImage(
                 type="image", image=CodeInterpreterImage(absent=("file_id",))
             )
-            outputs.put(index, item)
+            item = _put_output(outputs, index, item, new_image)
         if delta.image is not None:
             image = item.image
             if image is None:
@@ -365,8 +375,6 @@ def _merge_output(outputs: Indexed, delta: Any) -> None:
                 _set(item, "image", image)
             set_fields(image, delta.image, ("file_id",))
     else:
-        if item is None:
-            item = type(delta)(type=delta.type, raw={})
-            outputs.put(index, item)
-        if isinstance(item, UnknownVariant):
-            _merge_raw(item, delta)
+        if not isinstance(item, UnknownVariant):
+            item = _put_output(outputs, index, item, type(delta)(type=delta.type, raw={}))
+        _merge_raw(item, delta)
