@@ -338,8 +338,12 @@ class State(FoldCore):
         self.check_move(STEP, spec, data.id, old_status, data.status, event, out)
         step = data.clone()
         old_track = self._step_tracks.get(step.id)
-        if old is not None and old_track is not None and _keeps_folded(
-            spec.status, step.status in _STEP_TERMINAL, old_track.calls, _calls_of(step)
+        if (
+            old is not None
+            and old_track is not None
+            and _keeps_folded(
+                spec.status, step.status in _STEP_TERMINAL, old_track.calls, _calls_of(step)
+            )
         ):
             # Created again (Azure does this), or a progress event that knows less than
             # the deltas told: keep the tool calls folded so far.
@@ -532,8 +536,10 @@ class State(FoldCore):
         terminal = message.status in _MESSAGE_TERMINAL and not self.is_finished(
             "message", message.id
         )
-        if old is not None and old_track is not None and _keeps_folded(
-            spec.status, terminal, old_track.parts, message.content
+        if (
+            old is not None
+            and old_track is not None
+            and _keeps_folded(spec.status, terminal, old_track.parts, message.content)
         ):
             # Created again, or a progress event that knows less than the deltas told:
             # keep the content folded so far (only a final object replaces it).
