@@ -86,7 +86,8 @@ class ResponseError(StreamkitError):
     ``status_code``, ``content_type``, ``request_id`` (the ``x-request-id`` /
     ``apim-request-id`` header, when present), ``body`` (the start of the body, as text)
     and ``error`` (the API's error object ``{"message", "type", "code", "param"}`` when
-    the body is one, else None) say what came back instead.
+    the body is one, else None) say what came back instead; ``reason`` (when set) says
+    what was wrong with a 2xx answer (a JSON body that is not the expected object).
     """
 
     def __init__(
@@ -99,6 +100,7 @@ class ResponseError(StreamkitError):
         error: dict[str, Any] | None,
         method: str | None = None,
         url: str | None = None,
+        reason: str | None = None,
     ) -> None:
         self.status_code = status_code
         self.content_type = content_type
@@ -107,7 +109,10 @@ class ResponseError(StreamkitError):
         self.error = error
         self.method = method
         self.url = url
+        self.reason = reason
         what = f"HTTP {status_code}" if not 200 <= status_code < 300 else "not an event stream"
+        if reason is not None:
+            what = f"HTTP {status_code}: {reason}"
         parts = [f"{method} {url}: {what}" if method and url else what]
         parts.append(f"content-type {content_type!r}" if content_type else "no content-type")
         if request_id:
