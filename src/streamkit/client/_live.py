@@ -132,8 +132,11 @@ class _LiveBase:
         return self._stream.state
 
     def learn_ids(self) -> None:
-        """Take the thread and run ids from the last run event, once seen."""
-        run = self.state.current_run
+        """Take the thread and run ids from the stream's thread and run, once seen."""
+        state = self.state
+        if state.thread is not None and self.thread_id is None:
+            self.thread_id = state.thread.id
+        run = state.current_run
         if run is not None:
             self.run_id = run.id
             self.thread_id = run.thread_id or self.thread_id

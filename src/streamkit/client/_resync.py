@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..fold import MESSAGE_TERMINAL, RUN_TERMINAL, STEP_TERMINAL, State
+from ..fold import MESSAGE_TERMINAL, RUN_MOVES, RUN_TERMINAL, STEP_TERMINAL, State
 
 __all__ = ["final_run_status", "missed_events"]
 
@@ -58,8 +58,10 @@ def missed_events(state: State, run: JSON, steps: list[JSON], messages: list[JSO
         opening = {**run, "status": "in_progress"} if final else run
         out.append((f"thread.run.{opening['status']}", opening))
     elif final:
-        if known.status == status == "requires_action" and known.to_dict() != run:
-            # Another round: the run went on and asks again; it passed through in_progress.
+        moves = RUN_MOVES.get(known.status or "", frozenset())
+        again = known.status == status == "requires_action" and known.to_dict() != run
+        if again or (known.status != status and status not in moves and "in_progress" in moves):
+            # It went on after the outputs (and may ask again): it passed through in_progress.
             reopened = {**run, "status": "in_progress", "required_action": None}
             out.append(("thread.run.in_progress", reopened))
     elif known.status != status or (status in _REPEATABLE and known.to_dict() != run):
