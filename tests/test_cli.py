@@ -75,40 +75,54 @@ def demo_file(tmp_path: Path) -> Path:
 
 
 def test_demo_instant(capsys: pytest.CaptureFixture[str]) -> None:
+    """The emulator, the client over HTTP and the tool loop, rendered as a transcript."""
     status, out, err = run(capsys, "demo", "--instant")
     assert status == 0, err
-    assert '{"city":"Paris","unit":"celsius"}' in out
+    assert '{"location": "Paris"}' in out and '{"location": "Rome"}' in out
     assert "requires action" in out
-    assert 'print(f"5-day average: {avg:.1f} C")' in out
-    assert "5-day average: 16.6 C" in out  # the logs
-    assert "Pack an umbrella" in out
-    assert "file_citation" in out
-    assert "tokens: 412 prompt + 86 completion = 498" in out
-    assert "!" not in out.replace("Hello!", "")  # no problems in the demo
+    assert "get_current_weather output: 18 °C, light rain" in out  # the local function ran
+    assert "- Paris: 18 °C, light rain\n- Rome: 24 °C, sunny" in out
+    assert "print((18 + 24) / 2)" in out and "The result is 21.0." in out
+    assert out.count("completed · tokens:") == 2
+    assert "!" not in out  # no problems
 
 
-def test_demo_is_a_clean_realistic_stream(
+def test_demo_save_writes_the_three_answers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     saved = tmp_path / "demo.jsonl"
     assert run(capsys, "demo", "--instant", "--save", str(saved))[0] == 0
     status, out, _ = run(capsys, "validate", str(saved))
-    assert (status, out) == (0, f"{saved}: clean: 46 events, no problem found\n")
-    recording = demo_recording()
-    assert recording.duration is not None and 5 < recording.duration < 20
-    state = fold(demo_body())
-    assert [r.status for r in state.runs.values()] == ["completed"]
-    assert [s.status for s in state.steps.values()] == ["completed"] * 3
-    assert not state.problems
+    # Three answers in one body: the only notes are the two answers that follow a done.
+    assert status == 1
+    assert [line.split(": ")[1] for line in out.splitlines()] == ["after_done"] * 2
+    recording = load_recording(saved)
+    assert recording.complete and recording.header.metadata["streams"] == 3
+    state = fold(recording.body)
+    assert [r.status for r in state.runs.values()] == ["completed", "completed"]
+    assert "sk-demo" not in saved.read_text()
 
 
-def test_demo_speed_waits(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_speed_paces_the_emulator(capsys: pytest.CaptureFixture[str]) -> None:
+    from streamkit._demo import DEMO_TOKENS_PER_SECOND
+
     started = time.monotonic()
-    status, out, _ = run(capsys, "demo", "--speed", "200")
-    assert status == 0 and "Pack an umbrella" in out
-    duration = demo_recording().duration
-    assert duration is not None
-    assert time.monotonic() - started >= duration / 200 * 0.9
+    status, out, _ = run(capsys, "demo", "--speed", "20")
+    assert status == 0 and "The result is 21.0." in out
+    tokens = 20  # far fewer than the demo's token deltas, each 1 / (25 * 20) s apart
+    assert time.monotonic() - started >= tokens / (DEMO_TOKENS_PER_SECOND * 20)
+
+
+def test_demo_in_a_subprocess() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "streamkit", "demo", "--instant", "--plain"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "The result is 21.0." in done.stdout
 
 
 # --- replay ---------------------------------------------------------------------------------
@@ -148,8 +162,9 @@ def test_replay_live_terminal(
     monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda self: True))
     status, out, err = run(capsys, "demo", "--instant")
     assert status == 0, err
-    assert "completed" in out and "tokens: 412 prompt" in out and "get_weather" in out
-    assert "Pack an umbrella" in out
+    out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out)  # the terminal's styles
+    assert "completed" in out and "tokens: " in out and "get_current_weather" in out
+    assert "Rome: 24 °C, sunny" in out
 
 
 # --- inspect --------------------------------------------------------------------------------

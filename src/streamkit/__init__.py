@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         astream,
         stream,
     )
+    from .client import AsyncClient, Client
     from .events import Event, decode
     from .fold import State
     from .record import (
@@ -44,7 +45,9 @@ if TYPE_CHECKING:
 #: Each public name and the module that defines it.
 _WHERE: dict[str, str] = {
     "AsyncEventHandler": "._handler",
+    "AsyncClient": ".client",
     "AsyncStream": "._stream",
+    "Client": ".client",
     "Driver": "._driver",
     "Event": ".events",
     "EventHandler": "._handler",
@@ -71,8 +74,10 @@ _WHERE: dict[str, str] = {
 }
 
 __all__ = [
+    "AsyncClient",
     "AsyncEventHandler",
     "AsyncStream",
+    "Client",
     "Driver",
     "Event",
     "EventHandler",

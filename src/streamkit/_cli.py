@@ -30,7 +30,6 @@ from .events import ErrorEvent, Event, RecoveredEventWarning
 from .fold import State
 from .record import (
     REDACTED,
-    Recorder,
     Recording,
     RecordingError,
     TruncatedRecordingWarning,
@@ -250,30 +249,21 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Replay the bundled example run; ``--save`` writes it as a recording first."""
-    from ._demo import demo_recording
-
-    recording = demo_recording()
-    if args.save is not None:
-        _save_demo(recording, args.save)
-    return _play(recording, args, "demo")
-
-
-def _save_demo(recording: Recording, path: str) -> None:
+    """Talk to the local emulator over HTTP with the client (a tool call included) and
+    render the run live; ``--save`` writes the streams as one recording."""
     try:
-        with Recorder(
-            path,
-            method="POST",
-            path="/v1/threads/runs",
-            status=200,
-            headers=[("content-type", "text/event-stream")],
-            metadata={"source": "streamkit demo"},
-        ) as recorder:
-            for chunk in recording.chunks:
-                recorder.write(chunk.data, t=chunk.t)
-            recorder.end(t=recording.duration)
+        from ._demo import DEMO_TOKENS_PER_SECOND, run_demo
+        from .emulator import create_app  # noqa: F401 - the emulator's dependencies
+    except ImportError as e:
+        raise CLIError(
+            f"the demo needs the cli extra: pip install 'streamkit[cli]' ({e})"
+        ) from None
+    speed = _speed(args, True)
+    tokens_per_second = None if speed is None else DEMO_TOKENS_PER_SECOND * speed
+    try:
+        return run_demo(tokens_per_second=tokens_per_second, plain=args.plain, save=args.save)
     except OSError as e:
-        raise CLIError(f"{path}: cannot write ({e.strerror or e})") from None
+        raise CLIError(f"{args.save or 'demo'}: {e.strerror or e}") from None
 
 
 # --- inspect ---------------------------------------------------------------------------------
@@ -666,9 +656,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_limits(command)
     command.set_defaults(func=cmd_record)
 
-    command = commands.add_parser("demo", help="replay a bundled example run")
+    command = commands.add_parser("demo", help="a run with a tool call, live from the emulator")
     _add_speed(command)
-    command.add_argument("--save", metavar="FILE", help="also write the demo as a recording")
+    command.add_argument("--save", metavar="FILE", help="also write the streams as a recording")
     command.set_defaults(func=cmd_demo)
 
     command = commands.add_parser("emulator", help="serve a local emulator of the API")

@@ -1,21 +1,29 @@
-"""A bundled example run for ``streamkit demo``, generated in code (works offline).
+"""``streamkit demo``: a conversation with the local emulator, and a bundled example run.
 
-:func:`demo_recording` returns a timed :class:`~streamkit.record.Recording` of two
-Assistants streams, as the API sends them: the first creates a thread and a run, streams
-the arguments of a ``get_weather`` function call and stops at ``requires_action``; the
-second (after the tool output is submitted) runs code interpreter (input and logs stream),
-then streams an answer with a file citation, and completes the run with token usage.
+:func:`run_demo` is the command: it serves the emulator (:mod:`streamkit.emulator`) on a
+free 127.0.0.1 port, talks to it over HTTP with :class:`streamkit.Client` (a weather
+question whose parallel function calls the client's tool loop answers with a local
+function, then a follow-up that runs code interpreter) and renders the run live as
+``streamkit replay`` does; no network beyond 127.0.0.1, so it works offline.
+
+:func:`demo_body` / :func:`demo_recording` are a bundled example generated in code (two
+Assistants streams with a function call, code interpreter and a file citation), used by
+the documentation of ``inspect`` and by tests.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import orjson
 
-from .record import Chunk, Recording
+from .record import Chunk, Recorder, Recording, load_recording
 
-__all__ = ["demo_recording"]
+__all__ = ["DEMO_TOKENS_PER_SECOND", "demo_body", "demo_recording", "run_demo"]
 
 _T0 = 1_730_000_000
 THREAD = "thread_demo"
@@ -294,3 +302,102 @@ def demo_recording() -> Recording:
         payload = data if isinstance(data, str) else orjson.dumps(data).decode()
         chunks.append(Chunk(round(t, 6), f"event: {name}\ndata: {payload}\n\n".encode()))
     return Recording(header=None, chunks=chunks, duration=round(t, 6))
+
+
+# --- the live demo -------------------------------------------------------------------------
+
+#: The emulator's pace for the demo's token deltas at ``--speed 1``.
+DEMO_TOKENS_PER_SECOND = 25.0
+_KEY = "sk-demo"
+_WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_current_weather",
+        "description": "The current weather in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}},
+            "required": ["location"],
+        },
+    },
+}
+_CONDITIONS = {"Paris": (18, "light rain"), "Rome": (24, "sunny")}
+
+
+def get_current_weather(location: str) -> str:
+    """The demo's tool: canned weather, as a real function would fetch it."""
+    temperature, conditions = _CONDITIONS.get(location, (20, "clear"))
+    return f"{temperature} °C, {conditions}"
+
+
+def _renderer(state: Any, plain: bool) -> Any:
+    from ._render import PlainRenderer
+
+    if not plain:
+        from rich.console import Console
+
+        from ._render import LiveRenderer
+
+        console = Console()
+        if console.is_terminal:
+            return LiveRenderer(console, state)
+    return PlainRenderer(sys.stdout)
+
+
+def _merge(directory: str, target: str) -> None:
+    """The recordings of the demo's streams, one after the other, as one recording."""
+    paths = sorted(Path(directory).iterdir())
+    offset = 0.0
+    with Recorder(
+        target,
+        method="POST",
+        path="/v1/threads/runs",
+        status=200,
+        headers=[("content-type", "text/event-stream")],
+        metadata={"source": "streamkit demo", "streams": len(paths)},
+    ) as recorder:
+        for path in paths:
+            recording = load_recording(path)
+            for chunk in recording.chunks:
+                recorder.write(chunk.data, t=offset + (chunk.t or 0.0))
+            offset += recording.duration or 0.0
+        recorder.end(t=offset)
+
+
+def run_demo(*, tokens_per_second: float | None, plain: bool, save: str | None) -> int:
+    """Serve the emulator, run the demo conversation through the client, render it."""
+    from .client import Client
+    from .emulator import create_app, serve_in_thread
+
+    app = create_app(api_key=_KEY, tokens_per_second=tokens_per_second)
+    with tempfile.TemporaryDirectory() as scratch, serve_in_thread(app) as base_url:
+        record_to = os.path.join(scratch, "streams") if save is not None else None
+        with Client(base_url=base_url, api_key=_KEY, record_to=record_to) as client:
+            assistant = client.assistants.create(
+                model="gpt-4o",
+                name="Weather helper",
+                tools=[_WEATHER_TOOL, {"type": "code_interpreter"}],
+            )
+            question = {"role": "user", "content": "What is the weather in Paris and Rome?"}
+            first = client.threads.create_and_run_stream(
+                assistant_id=assistant.id, thread={"messages": [question]}
+            ).run_tools({"get_current_weather": get_current_weather}, timeout=10)
+            renderer = _renderer(first.state, plain)
+            try:
+                for change in first.changes():
+                    renderer.update([change])
+                follow_up = {"role": "user", "content": "Calculate (18 + 24) / 2 with code."}
+                assert first.thread_id is not None
+                second = client.threads.runs.stream(
+                    thread_id=first.thread_id,
+                    assistant_id=assistant.id,
+                    additional_messages=[follow_up],
+                    state=first.state,  # one fold: the view shows both runs
+                )
+                for change in second.changes():
+                    renderer.update([change])
+            finally:
+                renderer.close()
+        if save is not None and record_to is not None:
+            _merge(record_to, save)
+    return 0

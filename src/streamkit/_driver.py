@@ -88,7 +88,7 @@ class Driver:
         self.closed = False
         self._tolerant = tolerant
         self._decode = protocol.decode
-        self._endings = self.state.endings
+        self._limits = (max_line_bytes, max_event_bytes, diagnostics)
 
     # -- step by step
 
@@ -104,6 +104,18 @@ class Driver:
         self.last_event = event
         return event
 
+    def next_input(self) -> None:
+        """The bytes that follow are a new answer of the same conversation (the
+        continuation after tool outputs, events rebuilt after a drop): the parser starts
+        afresh (the last answer may have ended inside an event, which is dropped), events
+        may follow the last answer's ``done``, and :meth:`close` judges the new answer's
+        end on its own. Counts and snapshots carry on."""
+        max_line, max_event, diagnostics = self._limits
+        self.parser = SSEParser(
+            max_line_bytes=max_line, max_event_bytes=max_event, diagnostics=diagnostics
+        )
+        self.state.begin_stream()
+
     # -- all at once
 
     def feed(self, data: bytes) -> Iterator[tuple[Event, list[Change]]]:
@@ -117,7 +129,7 @@ class Driver:
     @property
     def ended(self) -> bool:
         """Whether the stream has met its proper end (``done``, a final run status ...)."""
-        return bool(self.state.endings > self._endings)
+        return bool(self.state.answer_ended)
 
     def close(self) -> list[Change]:
         """The input has ended. Returns ``[Problem("truncated")]`` when it ended before the

@@ -80,14 +80,15 @@ class ProtocolError(StreamkitError):
 
 
 class ResponseError(StreamkitError):
-    """An HTTP response that is not an event stream: a non-2xx status, or a content type
-    other than ``text/event-stream``.
+    """An HTTP answer that is not what was asked: a non-2xx status, a stream whose content
+    type is not ``text/event-stream``, or a 2xx answer that is not the expected object.
 
     ``status_code``, ``content_type``, ``request_id`` (the ``x-request-id`` /
     ``apim-request-id`` header, when present), ``body`` (the start of the body, as text)
     and ``error`` (the API's error object ``{"message", "type", "code", "param"}`` when
     the body is one, else None) say what came back instead; ``method`` and ``url`` (its
-    secrets redacted) say what was asked.
+    secrets redacted) say what was asked; ``reason`` (when set) says what was wrong with a
+    2xx answer (a JSON body that is not the expected object).
     """
 
     def __init__(
@@ -101,6 +102,7 @@ class ResponseError(StreamkitError):
         error: dict[str, Any] | None,
         method: str | None = None,
         url: str | None = None,
+        reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -110,3 +112,4 @@ class ResponseError(StreamkitError):
         self.error = error
         self.method = method
         self.url = url
+        self.reason = reason

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from . import _changes as c
 
 if TYPE_CHECKING:
+    from .client import ToolCallError
     from .events import Event
     from .models import (
         ErrorObject,
@@ -177,6 +178,10 @@ class EventHandler(_HandlerBase):
     def on_problem(self, problem: c.Problem) -> None:
         """A problem recorded instead of raised (lenient fold, tolerant decoding, truncation)."""
 
+    def on_tool_error(self, error: ToolCallError) -> None:
+        """A tool call of the client's tool loop failed (``error.kind``: invalid_arguments,
+        unknown_tool, raised, timeout); ``error.output`` is what the model is sent, if any."""
+
 
 class AsyncEventHandler(_HandlerBase):
     """Async callbacks for :func:`streamkit.astream`: the hooks of :class:`EventHandler`,
@@ -266,6 +271,9 @@ class AsyncEventHandler(_HandlerBase):
 
     async def on_problem(self, problem: c.Problem) -> None:
         """A problem recorded instead of raised (lenient fold, tolerant decoding, truncation)."""
+
+    async def on_tool_error(self, error: ToolCallError) -> None:
+        """A tool call of the client's tool loop failed (see :meth:`EventHandler.on_tool_error`)."""
 
 
 #: A table entry: calls the hook(s) for one change; returns what the hook returned (a

@@ -25,12 +25,14 @@ from .record._redact import redact_url
 from .record._write import Recorder, atee, tee
 
 __all__ = [
+    "BODY_PEEK",
     "aevent_stream_problem",
     "arecord_response",
     "client_factory",
     "event_stream_problem",
     "new_client",
     "record_response",
+    "response_error",
     "response_recorder",
 ]
 
@@ -189,8 +191,27 @@ def _request_id(response: httpx.Response) -> str | None:
     return None
 
 
+def response_error(
+    response: httpx.Response, data: bytes, *, reason: str | None = None
+) -> ResponseError:
+    """The :class:`ResponseError` for ``response`` (``data``: the start of its body), for
+    an answer that is not what was asked: an error status, not an event stream, or (with
+    ``reason``) a 2xx answer that is not the expected JSON object."""
+    content_type = response.headers.get("content-type")
+    _, what, details = _verdict(response, content_type)
+    if reason is not None:
+        what = f"HTTP {response.status_code}: {reason}"
+        details = [f"content type {content_type}" if content_type else "no content type"]
+    return _error(response, content_type, what, details, data, reason)
+
+
 def _error(
-    response: httpx.Response, content_type: str | None, what: str, details: list[str], data: bytes
+    response: httpx.Response,
+    content_type: str | None,
+    what: str,
+    details: list[str],
+    data: bytes,
+    reason: str | None = None,
 ) -> ResponseError:
     request_id = _request_id(response)
     if request_id is not None:
@@ -208,6 +229,7 @@ def _error(
         error=error,
         method=request.method if request is not None else None,
         url=redact_url(str(request.url)) if request is not None else None,
+        reason=reason,
     )
 
 

@@ -154,11 +154,21 @@ class FoldCore:
         self.problems: list[Problem] = []
         #: How many proper endings (``done``, a final status...) the fold has met.
         self.endings = 0
+        #: ``endings`` when the current answer (one HTTP response's stream) began: the
+        #: answer has ended properly once ``endings`` is past it.
+        self.answer_start = 0
         #: Object ids whose "done" has fired, by kind (each fires exactly once).
         self.finished: dict[str, set[str]] = {}
 
     def begin_stream(self) -> None:
-        """A new stream starts feeding this fold (called by the Driver)."""
+        """A new answer (one response's stream) starts feeding this fold (the Driver
+        calls this); its end is judged on its own."""
+        self.answer_start = self.endings
+
+    @property
+    def answer_ended(self) -> bool:
+        """Whether the current answer has met its proper end."""
+        return self.endings > self.answer_start
 
     def record(self, problem: Problem) -> Problem:
         """Add ``problem`` to :attr:`problems` and return it."""

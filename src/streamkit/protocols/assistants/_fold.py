@@ -152,20 +152,24 @@ class State(FoldCore):
         return handler(event)
 
     def begin_stream(self) -> None:
-        """A new stream starts feeding this state (the continuation after tool outputs):
-        events may follow the previous stream's ``done``."""
+        """A new answer starts feeding this state (the continuation after tool outputs):
+        events may follow the previous answer's ``done``."""
+        super().begin_stream()
         self._handlers = self._by_class
 
     def _after_done(self, event: Event) -> list[c.Change]:
-        problem = self.violation(
+        # A server closes the stream at done: what follows is another answer (a body that
+        # holds several, such as a whole conversation's recording). Read it as such, and
+        # say so: the next answer's end is judged on its own.
+        sse = event.sse
+        line = f" at line {sse.line}" if sse is not None and sse.line is not None else ""
+        problem = self.note(
+            event,
             "after_done",
-            f"{event.event} after the stream's 'done' event: a stream ends at done "
-            "(the event is folded anyway in lenient mode)",
-            what="stream",
-            object_id=None,
-            status="done",
-            event=event,
+            f"{event.event}{line} follows a 'done' event, which ends a stream: read as the "
+            "start of another answer (this body holds several)",
         )
+        self.begin_stream()
         return [problem, *self._route(event)]
 
     # -- helpers
