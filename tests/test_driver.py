@@ -517,7 +517,7 @@ def test_an_event_after_done_is_noted_and_starts_another_answer() -> None:
     first = sse("thread.run.created", run("queued")) + sse("done", "[DONE]")
     second = sse("thread.run.in_progress", run("in_progress"))
     for strict in (True, False):
-        state, changes = fold_all(first + second, strict=strict)  # never raised
+        state, _ = fold_all(first + second, strict=strict)  # never raised
         assert [p.kind for p in state.problems] == ["after_done"]
         assert "line 7 follows a 'done' event" in state.problems[0].message
         assert state.runs["run_1"].status == "in_progress"
