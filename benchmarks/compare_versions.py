@@ -28,8 +28,10 @@ How it works:
   and as the CPU time around ``import streamkit``, with bytecode cached for both
   versions alike (see :func:`environment`).
 - A delta kind whose large size would take longer than a time limit per run in either
-  version (extrapolated from its time at the small size and twice that) is measured at
-  the largest size that fits, halving from the target; the output says so.
+  version (extrapolated from its time at the small size and twice that) is measured in
+  both at the largest size that fits, halving from the target; a version fast enough
+  for the target size is also measured there alone (a row "... alone", and the one the
+  targets table judges). The output says so.
 """
 
 from __future__ import annotations
@@ -342,30 +344,31 @@ class Streams:
         return self.bodies[key]
 
 
-_checked: dict[tuple[str, str], float] = {}  # (path, pipeline) -> CPU seconds
+_checked: dict[tuple[str, str, str], float] = {}  # (version, path, pipeline) -> CPU s
 
 
-def check(versions: list[Version], body: Body, pipeline: str) -> float:
-    """Validate ``body`` through ``pipeline`` in every version, once; the CPU time the
-    slower version took."""
-    key = (body.path, pipeline)
-    if key in _checked:
-        return _checked[key]
-    slowest = 0.0
+def check(versions: list[Version], body: Body, pipeline: str) -> dict[str, float]:
+    """Validate ``body`` through ``pipeline`` in each version, once; the CPU time each
+    version's run took."""
+    out = {}
     for v in versions:
-        got = v.ask({"op": "check", "path": body.path, "pipeline": pipeline})
-        expected: dict[str, int | None]
-        if pipeline == "fold":
-            expected = {"events": body.events, "problems": 0}
-        else:
-            expected = {"text_deltas": body.deltas, "text_bytes": body.text_bytes}
-        wrong = {k: got[k] for k in expected if got[k] != expected[k]}
-        if wrong:
-            name = os.path.basename(body.path)
-            raise SystemExit(f"{v.name}: {name} through {pipeline}: got {wrong}, not {expected}")
-        slowest = max(slowest, got["elapsed"])
-    _checked[key] = slowest
-    return slowest
+        key = (v.name, body.path, pipeline)
+        if key not in _checked:
+            got = v.ask({"op": "check", "path": body.path, "pipeline": pipeline})
+            expected: dict[str, int | None]
+            if pipeline == "fold":
+                expected = {"events": body.events, "problems": 0}
+            else:
+                expected = {"text_deltas": body.deltas, "text_bytes": body.text_bytes}
+            wrong = {k: got[k] for k in expected if got[k] != expected[k]}
+            if wrong:
+                name = os.path.basename(body.path)
+                raise SystemExit(
+                    f"{v.name}: {name} through {pipeline}: got {wrong}, not {expected}"
+                )
+            _checked[key] = got["elapsed"]
+        out[v.name] = _checked[key]
+    return out
 
 
 @dataclass
@@ -374,6 +377,7 @@ class Workload:
     body: Body
     pipeline: str
     rounds: int
+    only: str | None = None  # measured in this version alone (the other is too slow)
     samples: dict[str, list[float]] = field(default_factory=dict)  # CPU seconds per delta
     wall: dict[str, list[float]] = field(default_factory=dict)  # wall seconds per delta
 
@@ -384,43 +388,66 @@ class Workload:
         return statistics.median(self.samples[version])
 
 
-def choose_large(
+@dataclass
+class Sizes:
+    """The sizes a delta kind is measured at."""
+
+    small: int
+    large: int  # in both versions
+    alone: dict[str, int] = field(default_factory=dict)  # version -> a larger size, alone
+
+
+def choose_sizes(
     versions: list[Version], streams: Streams, kind: str, small: int, large: int, max_run: float
-) -> tuple[int, str | None]:
-    """The largest size from ``large`` down (halving) whose one run is expected to take
-    at most ``max_run`` seconds in every version, and a note when it is not ``large``."""
+) -> tuple[Sizes, str | None]:
+    """The sizes to measure ``kind`` at, and a note when they are not (small, large).
+
+    The large size is the largest from ``large`` down (halving) at which one run is
+    expected to take at most ``max_run`` CPU seconds in both versions, extrapolated from
+    each version's times at ``small`` and ``2 * small``. A version fast enough for the
+    full ``large`` while the other is not is also measured there alone.
+    """
     t1 = check(versions, streams.get(kind, small), "fold")
     t2 = check(versions, streams.get(kind, 2 * small), "fold")
-    power = min(3.0, max(1.0, math.log2(max(t2, 1e-9) / max(t1, 1e-9))))
+    power = {
+        name: min(3.0, max(1.0, math.log2(max(t2[name], 1e-9) / max(t1[name], 1e-9))))
+        for name in t1
+    }
 
-    def predict(n: int) -> float:
-        return float(t2 * (n / (2 * small)) ** power)
+    def predict(name: str, n: int) -> float:
+        return float(t2[name] * (n / (2 * small)) ** power[name])
 
     n = large
-    while n > 2 * small and predict(n) > max_run:
+    while n > 2 * small and any(predict(name, n) > max_run for name in t1):
         n //= 2
     n = max(n, 2 * small)
+    sizes = Sizes(small, n)
     if n == large:
-        return n, None
+        return sizes, None
+    slow = max(t1, key=lambda name: predict(name, large))
     note = (
         f"{KINDS[kind][0]}: measured at {n:,} deltas, not {large:,}: one run of {large:,} "
-        f"would take about {predict(large):.0f} s in the slower version (cost per delta "
-        f"grows as n^{power - 1:.1f}, from {small:,} and {2 * small:,} deltas)"
+        f"would take about {predict(slow, large):.0f} s of CPU in {slow} (its cost per "
+        f"delta grows as n^{power[slow] - 1:.1f} from {small:,} to {2 * small:,} deltas)"
     )
-    return n, note
+    for name in t1:
+        if predict(name, large) <= max_run:
+            sizes.alone[name] = large
+            note += f"; {name} is also measured alone at {large:,}"
+    return sizes, note
 
 
 def run_rounds(versions: list[Version], workloads: list[Workload], s: Settings) -> None:
     for w in workloads:
-        w.samples = {v.name: [] for v in versions}
-        w.wall = {v.name: [] for v in versions}
+        w.samples = {v.name: [] for v in versions if w.only in (None, v.name)}
+        w.wall = {v.name: [] for v in versions if w.only in (None, v.name)}
     for r in range(max(w.rounds for w in workloads)):
         log(f"round {r + 1}")
         for i, w in enumerate(workloads):
             if r >= w.rounds:
                 continue
             order = versions if (r + i) % 2 == 0 else versions[::-1]
-            for v in order:
+            for v in (v for v in order if w.only in (None, v.name)):
                 request = {
                     "op": "time",
                     "path": w.body.path,
@@ -507,7 +534,8 @@ class Row:
     unit: str
     old: Pair | str  # (best, median), or a text
     new: Pair | str
-    linearity: Pair | None = None  # (0.1.0, now): large / small, per delta or text byte
+    # (0.1.0, now): large / small, per delta or per text byte; None where not measured
+    linearity: tuple[float | None, float | None] | None = None
 
     def ratio(self) -> Pair | None:
         if isinstance(self.old, str) or isinstance(self.new, str):
@@ -554,7 +582,9 @@ def markdown(
     lines.append("|---|---|---:|---:|---:|---:|---:|")
     for row in rows:
         ratio = row.ratio()
-        lin = ("", "") if row.linearity is None else tuple(f"{x:.2f}" for x in row.linearity)
+        lin = ["", ""]
+        if row.linearity is not None:
+            lin = ["" if x is None else f"{x:.2f}" for x in row.linearity]
         lines.append(
             f"| {row.workload} | {row.unit} | {cell(row.old)} | {cell(row.new)} "
             f"| {'' if ratio is None else cell(ratio)} | {lin[0]} | {lin[1]} |"
@@ -570,12 +600,13 @@ def markdown(
 class Results:
     settings: Settings
     workloads: list[Workload]
-    sizes: dict[str, tuple[int, int]]  # kind -> (small, large) as measured
+    sizes: dict[str, Sizes]  # kind -> the sizes it was measured at
     memory: dict[int, dict[str, dict[str, float]]]  # deltas -> version -> per text byte
     imports: dict[str, dict[str, Any]]  # version -> import figures
 
-    def workload(self, kind: str, n: int) -> Workload:
-        return next(w for w in self.workloads if w.key == f"{kind}-{n}")
+    def workload(self, kind: str, n: int, alone: str | None = None) -> Workload:
+        key = f"{kind}-{n}" if alone is None else f"{kind}-{n}@{alone}"
+        return next(w for w in self.workloads if w.key == key)
 
 
 def report_rows(r: Results) -> list[Row]:
@@ -609,7 +640,17 @@ def report_rows(r: Results) -> list[Row]:
         rows.append(Row(label, "µs/delta", *per_delta(wl), linearity=lin))
 
     for kind, (label, _) in KINDS.items():
-        linear_rows(f"kind: {label}", kind, *sizes[kind], show_small=True)
+        z = sizes[kind]
+        linear_rows(f"kind: {label}", kind, z.small, z.large, show_small=True)
+        for name, n in z.alone.items():
+            ws, wl = r.workload(kind, z.small), r.workload(kind, n, alone=name)
+            pair = (wl.best(name) * us, wl.median(name) * us)
+            ratio = wl.best(name) / ws.best(name)
+            text = f"kind: {label}, {n:,} deltas, {name} alone (linearity: {n:,} / {z.small:,})"
+            if name == old:
+                rows.append(Row(text, "µs/delta", pair, "too slow", linearity=(ratio, None)))
+            else:
+                rows.append(Row(text, "µs/delta", "too slow", pair, linearity=(None, ratio)))
     # the text row at the small size is there already when the sizes agree
     linear_rows("linearity: text", "text", *s.linearity, show_small=s.linearity[0] != s.kinds[0])
 
@@ -708,14 +749,22 @@ def target_rows(r: Results) -> list[tuple[str, str, str, bool]]:
         )
     )
     for kind, (label, _) in KINDS.items():
-        small, large = r.sizes[kind]
-        ws, wl = r.workload(kind, small), r.workload(kind, large)
+        z = r.sizes[kind]
+        ws, wl = r.workload(kind, z.small), r.workload(kind, z.large)
         lin = {v: wl.best(v) / ws.best(v) for v in (old, new)}
+        measured = f"{lin[new]:.2f} ({old}: {lin[old]:.2f})"
+        large = z.large
+        if new in z.alone:  # judged at the full size, which only now reached
+            large = z.alone[new]
+            alone = r.workload(kind, large, alone=new)
+            now = alone.best(new) / ws.best(new)
+            measured = f"{now:.2f} ({old}, at {z.large:,} / {z.small:,}: {lin[old]:.2f})"
+            lin[new] = now
         out.append(
             (
-                f"11: {label}, per delta at {large:,} / {small:,}",
+                f"11: {label}, per delta at {large:,} / {z.small:,}",
                 "<= 1.2",
-                f"{lin[new]:.2f} ({old}: {lin[old]:.2f})",
+                measured,
                 lin[new] <= 1.2,
             )
         )
@@ -762,21 +811,27 @@ def main() -> None:
             text = streams.get("text", s.text)
             check(versions, text, "stream")
             workloads = [Workload("stream", text, "stream", s.rounds)]
-            sizes: dict[str, tuple[int, int]] = {}
+            sizes: dict[str, Sizes] = {}
             for kind in KINDS:
-                log(f"checking {kind} and choosing its large size")
-                large, note = choose_large(versions, streams, kind, *s.kinds, s.max_run)
-                sizes[kind] = (s.kinds[0], large)
+                log(f"checking {kind} and choosing its sizes")
+                sizes[kind], note = choose_sizes(versions, streams, kind, *s.kinds, s.max_run)
                 if note:
                     notes.append(note)
             keys: list[tuple[str, int]] = [("text", s.text)]
             keys += [("text", n) for n in s.linearity]
-            keys += [(kind, n) for kind, pair in sizes.items() for n in pair]
+            keys += [(kind, n) for kind, z in sizes.items() for n in (z.small, z.large)]
             log("checking the large sizes")
             for kind, n in dict.fromkeys(keys):
-                elapsed = check(versions, streams.get(kind, n), "fold")
+                elapsed = max(check(versions, streams.get(kind, n), "fold").values())
                 rounds = s.slow_rounds if elapsed > 1.0 else s.rounds
                 workloads.append(Workload(f"{kind}-{n}", streams.get(kind, n), "fold", rounds))
+            for kind, z in sizes.items():
+                for name, n in z.alone.items():
+                    alone = [v for v in versions if v.name == name]
+                    elapsed = check(alone, streams.get(kind, n), "fold")[name]
+                    rounds = s.slow_rounds if elapsed > 1.0 else s.rounds
+                    body = streams.get(kind, n)
+                    workloads.append(Workload(f"{kind}-{n}@{name}", body, "fold", rounds, name))
             log(f"timing {len(workloads)} workloads, interleaved")
             run_rounds(versions, workloads, s)
         log("memory, in fresh processes")
@@ -812,7 +867,7 @@ def main() -> None:
                     "baseline": {**versions[0].info, "commit": BASELINE_COMMIT},
                     "now": versions[1].info,
                     "settings": s.__dict__,
-                    "sizes": sizes,
+                    "sizes": {k: z.__dict__ for k, z in sizes.items()},
                     "rows": [r.to_json() for r in rows],
                     "targets": [
                         {"what": a, "target": b, "measured": c, "met": met}
