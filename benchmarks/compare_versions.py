@@ -286,8 +286,15 @@ def environment(name: str) -> dict[str, str]:
 
 def identify(versions: list[Version]) -> None:
     src = (ROOT / "src").resolve()
+    hints = {
+        "now": "run this script with the interpreter of the environment to measure",
+        BASELINE_VERSION: "--baseline-python must name an interpreter with streamkit 0.1.0",
+    }
     for v in versions:
-        v.info = v.once({"op": "identify"})
+        try:
+            v.info = v.once({"op": "identify"})
+        except SystemExit as exc:
+            raise SystemExit(f"{exc}\n{v.python} cannot run the worker: {hints[v.name]}") from None
         inside = Path(v.info["file"]).resolve().is_relative_to(src)
         if v.name == "now" and not inside:
             log(f"note: this interpreter imports streamkit from {v.info['file']}, not {src}")
