@@ -75,8 +75,13 @@ class TextCounter(EventHandler):
         self.deltas += 1
 
 
+#: The file search stream's final object holds every result: its line outgrows the
+#: parser's default 1 MiB limit at 16,000 deltas (a limit both versions take).
+LIMITS = {"max_line_bytes": 1 << 30, "max_event_bytes": 1 << 30}
+
+
 def parse_all(chunks: Chunks) -> Iterator[Any]:
-    parser = SSEParser()
+    parser = SSEParser(**LIMITS)
     for chunk in chunks:
         yield from parser.feed(chunk)
     yield from parser.close()
@@ -84,7 +89,7 @@ def parse_all(chunks: Chunks) -> Iterator[Any]:
 
 def run_fold(chunks: Chunks) -> State:
     """SSEParser -> decode -> State.apply (strict) over every chunk."""
-    parser = SSEParser()
+    parser = SSEParser(**LIMITS)
     state = State()
     apply = state.apply
     for chunk in chunks:

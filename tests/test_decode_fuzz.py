@@ -276,7 +276,9 @@ def read_everything(value: Any) -> None:
             item.clone()
             assert isinstance(item.extra, dict) and isinstance(item.absent, frozenset)
             cls = type(item)
-            names = [f.name for f in attrs.fields(cls)]
+            # Every field a user reads (``extra`` and ``absent`` above stand for the
+            # private record ``_extra`` / ``_absent``).
+            names = [f.name for f in attrs.fields(cls) if f.name not in ("_extra", "_absent")]
             names += [n for n in dir(cls) if isinstance(getattr(cls, n, None), GrowableStr)]
             for name in names:
                 got = getattr(item, name)

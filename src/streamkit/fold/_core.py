@@ -124,7 +124,8 @@ def adopt(old: _M | None, new: _M) -> _M:
     if old is None or type(old) is not type(new):
         return new
     for field in attrs.fields(type(old)):
-        setattr(old, field.name, getattr(new, field.name))
+        # A decoded model leaves ``_extra`` unset until it is materialized.
+        setattr(old, field.name, getattr(new, field.name, None))
     return old
 
 
