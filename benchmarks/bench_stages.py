@@ -21,10 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _streams import assistant_stream, chunked  # noqa: E402
-
-from streamkit import SSEParser, decode  # noqa: E402
-from streamkit.fold import State  # noqa: E402
+from _streams import assistant_stream, chunked
+from streamkit import SSEParser, decode
+from streamkit.fold import State
 
 N = 2_000
 
