@@ -553,3 +553,33 @@ def test_a_file_search_delta_of_a_bad_shape_is_a_problem_not_a_crash() -> None:
         fold_all(body, strict=True)
     state, _ = fold_all(body)
     assert [p.kind for p in state.problems] == ["malformed"]
+
+
+def test_file_search_deltas_merge_without_re_encoding_the_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 0.1.0 re-encoded everything merged so far on each delta (quadratic): the merge now
+    # decodes only the delta's keys and never encodes the call.
+    from streamkit.models import FileSearch
+
+    encoded: list[object] = []
+    original = FileSearch.to_dict
+    monkeypatch.setattr(FileSearch, "to_dict", lambda self: encoded.append(self) or original(self))
+
+    def delta(key: str, value: object, first: bool = False) -> bytes:
+        call: dict[str, Any] = {"index": 0, "type": "file_search", "file_search": {key: value}}
+        if first:
+            call["id"] = "fs_1"
+        details = {"type": "tool_calls", "tool_calls": [call]}
+        return sse("thread.run.step.delta", {"id": "step_1", "delta": {"step_details": details}})
+
+    body = sse("thread.run.step.created", step("in_progress")) + delta(
+        "ranking_options", {"ranker": "auto", "score_threshold": 0.5}, first=True
+    )
+    body += b"".join(delta(f"result_{i}", {"score": i}) for i in range(200))
+    state, _ = fold_all(body, strict=True)
+    assert encoded == []
+    call = state.steps["step_1"].step_details.tool_calls[0]  # type: ignore[union-attr]
+    merged = call.file_search.to_dict()
+    assert merged["ranking_options"]["ranker"] == "auto" and merged["result_199"] == {"score": 199}
+    assert len(merged) == 201
