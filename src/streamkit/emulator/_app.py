@@ -41,6 +41,7 @@ from . import _validate as v
 from ._chatkit import ChatKit
 from ._engine import Execution
 from ._faults import FAULT_HEADER, Block, Faults, parse_faults, with_faults
+from ._responses import ResponseRecord, ResponsesRun, new_response, parse_request, plan, terminal
 from ._script import choose
 from ._store import ApiError, Ids, Store, page_params, paginate
 
@@ -103,6 +104,8 @@ class Emulator:
         self.store = Store(ids, clock)
         #: ChatKit sessions and threads.
         self.chatkit = ChatKit(ids, clock)
+        #: The Responses API's responses, by id (see :mod:`._responses`).
+        self.responses: dict[str, ResponseRecord] = {}
         self.recordings: dict[str, record.Recording] = {}
         for name, source in (recordings or {}).items():
             self.add_recording(name, source)
@@ -705,6 +708,78 @@ async def list_chatkit_items(request: Request, call: Call) -> Response:
     return _json(chatkit.list_items(thread_id, _query(request), call.session))
 
 
+# -- the Responses API (see ._responses)
+
+
+def _record(call: Call, response_id: str) -> ResponseRecord:
+    found = call.emulator.responses.get(response_id)
+    if found is None:
+        raise ApiError(404, f"No response found with id '{response_id}'.", code=None)
+    return found
+
+
+def _replay(call: Call, record: ResponseRecord, after: int) -> Response:
+    """A kept response's events after sequence number ``after``, as an event stream."""
+    blocks = [
+        (encode(ServerSentEvent(event=name, data=data.decode())), 0.0)
+        for sequence, name, data in record.events
+        if sequence > after
+    ]
+    content = with_faults(iter(blocks), call.stream_faults(), on_error=lambda message: None)
+    return EventStream(content, lambda: None, {"x-request-id": call.request_id})
+
+
+async def create_response(request: Request, call: Call) -> Response:
+    body = parse_request(await request.body())
+    previous_id = body.get("previous_response_id")
+    previous = _record(call, previous_id) if previous_id is not None else None
+    script, steps = plan(body, previous)
+    background = body.get("background") is True
+    record = ResponseRecord(new_response(call.store, body, background), script)
+    call.emulator.responses[record.response["id"]] = record
+    run = ResponsesRun(call.store, record, steps)
+    if background:
+        run.drain()  # produced at once, and kept: GET ...?stream=true replays it
+        if body.get("stream"):
+            return _replay(call, record, -1)
+        return _json(record.response)
+    if body.get("stream"):
+        return call.stream(run)  # type: ignore[arg-type]
+    run.drain()
+    return _json(record.response)
+
+
+async def retrieve_response(request: Request, call: Call) -> Response:
+    record = _record(call, request.path_params["response_id"])
+    query = _query(request)
+    if query.get("stream", "").lower() == "true":
+        raw = query.get("starting_after", "-1")
+        try:
+            after = int(raw)
+        except ValueError:
+            raise ApiError(
+                400, f"Invalid 'starting_after' {raw!r}: an integer.", param="starting_after"
+            ) from None
+        return _replay(call, record, after)
+    return _json(record.response)
+
+
+async def cancel_response(request: Request, call: Call) -> Response:
+    record = _record(call, request.path_params["response_id"])
+    if not record.response["background"]:
+        raise ApiError(400, "Only background responses can be cancelled.", param="response_id")
+    if not terminal(record):
+        record.response["status"] = "cancelled"
+    return _json(record.response)
+
+
+async def delete_response(request: Request, call: Call) -> Response:
+    response_id = request.path_params["response_id"]
+    _record(call, response_id)
+    del call.emulator.responses[response_id]
+    return _json({"id": response_id, "object": "response.deleted", "deleted": True})
+
+
 def routes() -> list[BaseRoute]:
     """Every endpoint, relative to the prefix."""
     t, r = "/threads/{thread_id}", "/threads/{thread_id}/runs/{run_id}"
@@ -738,6 +813,10 @@ def routes() -> list[BaseRoute]:
         _route("/chatkit/threads/{thread_id}", ["GET"], retrieve_chatkit_thread, chatkit=True),
         _route("/chatkit/threads/{thread_id}", ["DELETE"], delete_chatkit_thread, chatkit=True),
         _route("/chatkit/threads/{thread_id}/items", ["GET"], list_chatkit_items, chatkit=True),
+        _route("/responses", ["POST"], create_response),
+        _route("/responses/{response_id}", ["GET"], retrieve_response),
+        _route("/responses/{response_id}", ["DELETE"], delete_response),
+        _route("/responses/{response_id}/cancel", ["POST"], cancel_response),
     ]
 
 
