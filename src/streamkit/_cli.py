@@ -1,8 +1,11 @@
-"""The ``streamkit`` command line: replay, inspect, validate, record and demo.
+"""The ``streamkit`` command line: replay, inspect, validate, record, demo and emulator.
 
-Every command reads a streamkit recording or a plain ``text/event-stream`` body (the
-format is detected from content), runs it through the parser, the tolerant decoder and a
-lenient fold, and shows the result. Errors are one line on stderr prefixed
+``replay``, ``inspect`` and ``validate`` read a streamkit recording or a plain
+``text/event-stream`` body (the format is detected from content) a chunk at a time,
+through one :class:`~streamkit.Driver` (tolerant decoding, lenient fold, parser
+diagnostics), and show the result; ``record`` does the same with a live response while
+writing it; ``demo`` runs a conversation through the client against the emulator, which
+``emulator`` serves. Errors are one line on stderr prefixed
 ``streamkit:``; exit status 0 on success, 1 when ``validate`` found problems, 2 for usage,
 input and network errors, 130 when interrupted. See ``docs/cli.md``.
 """
@@ -624,7 +627,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``streamkit`` command."""
     parser = _Parser(
         prog="streamkit",
-        description="Replay, inspect, validate and record Assistants API event streams.",
+        description=(
+            "Replay, inspect, validate and record Assistants API event streams; "
+            "run the demo; serve the local emulator of the API."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"streamkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
