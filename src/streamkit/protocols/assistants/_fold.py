@@ -632,9 +632,9 @@ class State(FoldCore):
             if index.__class__ is not int:
                 index = index_of(part_delta, parts)
             part: Any = parts.by_index.get(index)
-            if part is None and index in parts.known:
-                continue  # left out of the server's final object: nothing to merge into
             if part is None:
+                if index in parts.known:
+                    continue  # left out of the server's final object: nothing to merge into
                 part = new_part(part_delta)
                 parts.put(index, part)
                 if isinstance(part, TextContentBlock):
