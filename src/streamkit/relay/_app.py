@@ -8,9 +8,10 @@ sse-starlette's ``EventSourceResponse``: it needs a deadline on every single wri
 viewer that does not read is dropped after ``send_timeout`` seconds, without an
 exception reaching the app), a heartbeat comment only after ``heartbeat`` seconds with
 nothing to send, a ``204`` for a resume that has nothing left (which tells an
-EventSource to stop reconnecting), and frames that the hub encoded once for all viewers;
-a task watches ``http.disconnect`` so a viewer that leaves is forgotten at once. Leaving is
-never a stop. ``POST /runs/{run_id}/stop`` calls :meth:`Hub.stop`.
+EventSource to stop reconnecting), and frames that the hub encoded once for all viewers
+(a backlog is sent as one write); a task watches ``http.disconnect`` so a viewer that
+leaves is forgotten at once. Leaving is never a stop. ``POST /runs/{run_id}/stop`` calls
+:meth:`Hub.stop`.
 
 :func:`relay_routes` gives the two routes to add to an app; :func:`create_relay_app` a
 Starlette app to mount. Authentication is the app's (a middleware or a dependency).
@@ -101,7 +102,7 @@ class EventStreamResponse:
         while True:
             data: bytes | None = b": heartbeat\n\n"
             with anyio.move_on_after(self.heartbeat):
-                data = await subscription.next()
+                data = await subscription.next_chunk()
             if data is None:
                 self.outcome = "end"
                 return

@@ -30,6 +30,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.abc
+import anyio.lowlevel
 import orjson
 from anyio.abc import TaskGroup
 
@@ -97,6 +99,31 @@ class Subscription:
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             self._receive = None
             return None
+
+    async def next_chunk(self, max_bytes: int = 65_536) -> bytes | None:
+        """The next frame joined with every frame that is ready after it (up to about
+        ``max_bytes``): one write for a backlog; None as :meth:`next`."""
+        data = await self.next()
+        if data is None or (not self._first and self._receive is None):
+            return data
+        parts = [data]
+        size = len(data)
+        while size < max_bytes:
+            if self._first:
+                item = self._first.popleft()
+            elif self._receive is not None:
+                try:
+                    item = self._receive.receive_nowait()
+                except anyio.WouldBlock:
+                    break
+                except (anyio.EndOfStream, anyio.ClosedResourceError):
+                    self._receive = None
+                    break
+            else:
+                break
+            parts.append(item)
+            size += len(item)
+        return b"".join(parts) if len(parts) > 1 else data
 
     async def aclose(self) -> None:
         """Stop receiving (the hub forgets this viewer)."""
@@ -190,7 +217,14 @@ class Hub:
         events.append(end_event(reason, status))
         return await self._append(run_id, events)
 
-    async def relay(self, run_id: str, stream: AsyncStream, *, client: Any = None) -> str:
+    async def relay(
+        self,
+        run_id: str,
+        stream: AsyncStream,
+        *,
+        client: Any = None,
+        _started: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> str:
         """Publish every Change of ``stream`` (an :class:`~streamkit.AsyncStream`: a live
         client stream, a replay, ``astream(...)``) to ``run_id``, then its ``end``; the
         end reason. ``client`` (an :class:`~streamkit.AsyncClient`) lets :meth:`stop`
@@ -200,11 +234,16 @@ class Hub:
             raise StreamkitError(f"run {run_id!r} is already being relayed")
         control = self._relays[run_id] = _Relay(stream, client)
         await self._append(run_id, [])  # open the run: viewers may subscribe now
+        _started.started()
         error: str | None = None
         try:
             with control.scope:
+                last = -1
                 async for change in stream.changes():
-                    await self.publish(run_id, (change,))
+                    if (last_now := await self.publish(run_id, (change,))) != last:
+                        last = last_now
+                        # a chunk may hold many events: let the viewers take each one
+                        await anyio.lowlevel.checkpoint()
         except StreamkitError as exc:
             error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -225,9 +264,9 @@ class Hub:
                 control.done.set()
         return reason
 
-    def start(self, run_id: str, stream: AsyncStream, *, client: Any = None) -> None:
-        """Run :meth:`relay` in the hub's task group (open it with ``async with hub:``,
-        in the app's lifespan); returns at once."""
+    async def start(self, run_id: str, stream: AsyncStream, *, client: Any = None) -> None:
+        """Run :meth:`relay` in the hub's task group (open it with ``async with hub:``, in
+        the app's lifespan); returns once the run is open (viewers may subscribe)."""
         if self._group is None:
             raise RuntimeError(
                 "Hub.start() needs the hub's task group: enter `async with hub:` first "
@@ -235,11 +274,18 @@ class Hub:
             )
         if run_id in self._relays:
             raise StreamkitError(f"run {run_id!r} is already being relayed")
-        self._group.start_soon(self._relay_quietly, run_id, stream, client)
+        await self._group.start(self._relay_quietly, run_id, stream, client)
 
-    async def _relay_quietly(self, run_id: str, stream: AsyncStream, client: Any) -> None:
+    async def _relay_quietly(
+        self,
+        run_id: str,
+        stream: AsyncStream,
+        client: Any,
+        *,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
         with suppress(StreamkitError):
-            await self.relay(run_id, stream, client=client)
+            await self.relay(run_id, stream, client=client, _started=task_status)
 
     async def stop(self, run_id: str) -> bool:
         """Stop relaying ``run_id`` on purpose; False when it is not being relayed here.
