@@ -230,3 +230,28 @@ def test_leaving_the_hub_stops_its_relays_and_start_needs_it(backend: str) -> No
             await hub.subscribe("other")
 
     run(backend, main)
+
+
+def test_a_relay_cancelled_from_outside_ends_stopped(backend: str) -> None:
+    """A shutdown that cancels the relay's task (not through the hub) still tells the
+    viewers: the run ends ``stopped`` and the cancellation goes on."""
+
+    async def source() -> AsyncIterator[bytes]:
+        yield head()
+        await anyio.sleep(30)
+        yield TAIL
+
+    async def main() -> None:
+        hub = MemoryHub()
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as group:
+                group.start_soon(hub.relay, "r", streamkit.astream(source()))
+                await anyio.sleep(0.05)
+                viewer = await hub.subscribe("r")
+                group.cancel_scope.cancel()
+            frames = await drain(viewer)
+        end = {"v": 1, "type": "end", "reason": "stopped", "status": "in_progress"}
+        assert frames[-1][1] == end
+        assert not hub.relaying("r")
+
+    run(backend, main)

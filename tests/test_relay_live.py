@@ -442,3 +442,37 @@ def test_a_disconnect_is_not_a_stop(backend: tuple[Backend, str], emulator_url: 
         assert client.threads.runs.retrieve(run["id"], thread_id=run["thread_id"]).status == (
             "completed"
         )
+
+
+def test_stop_while_the_tools_run_ends_cancelled(
+    backend: tuple[Backend, str], emulator_url: str
+) -> None:
+    """Stop pressed while the backend runs the tool calls: the run is cancelled upstream,
+    the outputs can no longer be submitted, and the viewers see it end ``cancelled``."""
+    back, url = backend
+    back.tool_delay = 0.5
+    try:
+        run_id = start_chat(url, "What is the weather in Paris?")
+
+        async def main() -> Viewer:
+            viewer = Viewer(url, run_id)
+            async with httpx.AsyncClient(timeout=10) as http:
+                with anyio.fail_after(5):
+                    while viewer.view is None or viewer.view.requires_action is None:
+                        await viewer.read(http, max_events=1)
+                answer = await http.post(f"{url}/main/runs/{run_id}/stop")
+                assert answer.json()["stopped"] is True
+                with anyio.fail_after(5):
+                    await viewer.read(http)
+            return viewer
+
+        viewer = anyio.run(main)
+    finally:
+        back.tool_delay = 0.0
+    state = viewer.state()
+    assert viewer.faults == [] and state["end"] == {"reason": "cancelled", "status": "cancelled"}
+    run = state["run"]
+    with streamkit.Client(base_url=emulator_url, api_key=KEY) as client:
+        assert client.threads.runs.retrieve(run["id"], thread_id=run["thread_id"]).status == (
+            "cancelled"
+        )

@@ -36,7 +36,15 @@ import orjson
 from anyio.abc import TaskGroup
 
 from .._errors import StreamkitError
-from ._wire import Encoder, RunView, end_event, end_reason, error_event, snapshot_event
+from ._wire import (
+    Encoder,
+    RunView,
+    end_event,
+    end_reason,
+    error_event,
+    run_status_event,
+    snapshot_event,
+)
 
 if TYPE_CHECKING:
     from .._changes import Change
@@ -162,7 +170,31 @@ class _Relay:
         self.client = client
         self.scope = anyio.CancelScope()
         self.stopped = False
+        self.cancelled_upstream = False
         self.done = anyio.Event()
+
+    async def upstream_status(self, timeout: float) -> tuple[tuple[str, str] | None, Any]:
+        """The upstream run's ids and status now (None when it cannot be read)."""
+        ids = _upstream_ids(self.stream)
+        if self.client is None or ids is None:
+            return ids, None
+        with anyio.move_on_after(timeout), suppress(StreamkitError):
+            run = await self.client.threads.runs.retrieve(ids[0], thread_id=ids[1])
+            return ids, run.status
+        return ids, None
+
+    async def cancel_upstream(self, timeout: float) -> bool:
+        """Cancel the upstream run through the client, once; False when there is no
+        client or the stream does not know its run yet."""
+        ids = _upstream_ids(self.stream)
+        if self.client is None or ids is None or self.cancelled_upstream:
+            return False
+        self.cancelled_upstream = True
+        run, thread = ids
+        with anyio.move_on_after(timeout), suppress(StreamkitError):
+            # an error (already over upstream): the stream is read to its end all the same
+            await self.client.threads.runs.cancel(run, thread_id=thread)
+        return True
 
 
 class Hub:
@@ -236,6 +268,7 @@ class Hub:
         await self._append(run_id, [])  # open the run: viewers may subscribe now
         _started.started()
         error: str | None = None
+        reason: str | None = None
         try:
             with control.scope:
                 last = -1
@@ -244,24 +277,40 @@ class Hub:
                         last = last_now
                         # a chunk may hold many events: let the viewers take each one
                         await anyio.lowlevel.checkpoint()
+            if control.scope.cancelled_caught:
+                reason = "stopped"
         except StreamkitError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error, reason = f"{type(exc).__name__}: {exc}", "failed"
+        except BaseException as exc:  # cancelled from outside (a shutdown), or a bug
+            if isinstance(exc, anyio.get_cancelled_exc_class()):
+                reason = "stopped"
+            else:
+                error, reason = f"{type(exc).__name__}: {exc}", "failed"
+            raise
         finally:
             with anyio.CancelScope(shield=True):
-                if control.scope.cancelled_caught or control.stopped:
+                if reason == "stopped":
                     with suppress(Exception):
                         await stream.aclose()
+                    if control.stopped and not control.cancelled_upstream:
+                        await control.cancel_upstream(self.stop_timeout)
                 encoder = self._encoders.get(run_id)
-                status = encoder.status if encoder is not None else None
-                if error is not None:
-                    reason = "failed"
-                elif control.scope.cancelled_caught:
-                    reason = "stopped"
-                else:
-                    reason = end_reason(status)
+                if control.cancelled_upstream and reason in ("failed", "stopped"):
+                    # the stream broke off because of the stop (outputs that can no longer
+                    # be submitted, reading cut): what the upstream run became is the end
+                    ids, status = await control.upstream_status(self.stop_timeout)
+                    if ids is not None and status in ("cancelled", "completed", "failed"):
+                        event = run_status_event(ids[0], ids[1], status)
+                        await self._append(run_id, [event])
+                        if encoder is not None:
+                            encoder.status = status
+                        error, reason = None, None
+                if reason is None:
+                    reason = end_reason(encoder.status if encoder is not None else None)
                 del self._relays[run_id]
                 await self.end(run_id, reason, error=error)
                 control.done.set()
+        assert reason is not None
         return reason
 
     async def start(self, run_id: str, stream: AsyncStream, *, client: Any = None) -> None:
@@ -293,17 +342,14 @@ class Hub:
         With a ``client``, the upstream run is cancelled through it and the relay reads
         the stream to its end (the viewers see it end ``cancelled``), for at most
         ``stop_timeout`` seconds; without one (or past that), reading stops at once and
-        the run ends ``stopped``.
+        the run ends ``stopped`` (a run whose id became known meanwhile is cancelled
+        upstream then).
         """
         control = self._relays.get(run_id)
         if control is None:
             return False
         control.stopped = True
-        ids = _upstream_ids(control.stream)
-        if control.client is not None and ids is not None:
-            run, thread = ids
-            with suppress(StreamkitError):  # already over upstream: read to its end anyway
-                await control.client.threads.runs.cancel(run, thread_id=thread)
+        if await control.cancel_upstream(self.stop_timeout):
             with anyio.move_on_after(self.stop_timeout):
                 await control.done.wait()
         control.scope.cancel()

@@ -29,6 +29,7 @@ __all__ = [
     "end_event",
     "end_reason",
     "error_event",
+    "run_status_event",
     "snapshot_event",
 ]
 
@@ -275,6 +276,15 @@ class Encoder:
         if final.startswith(sent):  # the rest (the fold keeps the server's final text)
             return [{"v": VERSION, "type": kind, **where, "text": final[len(sent) :]}]
         return [{"v": VERSION, "type": kind, **where, "text": final, "replace": True}]
+
+
+def run_status_event(run_id: str, thread_id: str, status: str) -> dict[str, Any]:
+    """A ``run.status`` event of the relay itself (the upstream run read after a stop)."""
+    return {
+        "v": VERSION,
+        "type": "run.status",
+        "run": {"id": run_id, "thread_id": thread_id, "status": status},
+    }
 
 
 def error_event(code: str, message: str) -> dict[str, Any]:
