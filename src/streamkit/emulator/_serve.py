@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -33,8 +34,10 @@ def serve_in_thread(
     port: int = 0,
     startup_timeout: float = 10.0,
     shutdown_timeout: float = 10.0,
+    lifespan: Literal["on", "off", "auto"] = "off",
 ) -> Iterator[str]:
-    """Serve ``app`` on ``host:port`` in a daemon thread; yields the base URL."""
+    """Serve ``app`` on ``host:port`` in a daemon thread; yields the base URL.
+    ``lifespan="on"`` runs the app's lifespan (the emulator has none)."""
     # IPPROTO_TCP, not 0: asyncio turns Nagle's algorithm off only on sockets that say
     # they are TCP, and accepted sockets inherit this; with it on, every response whose
     # headers and body are written apart waits ~40 ms for a delayed ACK.
@@ -49,7 +52,7 @@ def serve_in_thread(
     config = uvicorn.Config(
         app,
         log_level="warning",
-        lifespan="off",
+        lifespan=lifespan,
         access_log=False,
         timeout_graceful_shutdown=1,
     )
