@@ -462,3 +462,32 @@ def test_lenient_fold_of_any_mangled_stream_never_raises(data: st.DataObject) ->
         if isinstance(ch, (MessageDone, ToolCallDone))
     ]
     assert len({id(x) for x in finished}) == len(finished)  # done once each
+
+
+def test_a_replay_from_the_start_skips_what_was_read() -> None:
+    """The official SDKs resume by replaying the stream from its start: the events already
+    read are skipped, the rest continue the snapshot."""
+    events = _text_stream(["a", "b", "c", "d"])
+    driver = Driver(protocol=RESPONSES)
+    list(driver.feed(sse(events[:7])))
+    assert driver.close()
+    again = Driver(protocol=RESPONSES, state=driver.state)
+    changes = [ch for _, chs in again.feed(sse(events)) for ch in chs]
+    assert again.close() == []
+    assert [p.kind for p in driver.state.problems] == ["truncated", "replayed"]
+    assert driver.state.current_run.to_dict() == events[-1]["response"]
+    assert "".join(ch.text for ch in changes if isinstance(ch, ContentPartDelta)) == "d"
+
+
+def test_the_next_response_of_a_tool_loop_numbers_afresh() -> None:
+    first = _text_stream(["x"])
+    second = [dict(e) for e in _text_stream(["y"])]
+    for event in second:
+        if "response" in event:
+            event["response"] = dict(event["response"], id="resp_next")
+    driver = Driver(protocol=RESPONSES)
+    list(driver.feed(sse(first)))
+    driver.next_input()
+    list(driver.feed(sse(second)))
+    assert driver.close() == [] and driver.state.problems == []
+    assert list(driver.state.responses) == ["resp_test", "resp_next"]

@@ -194,6 +194,11 @@ class AnnotationAddedData(Model):
     annotation_index: int | None = integer()
     annotation: OutputAnnotation = union(ANNOTATION, required=True)
 
+    @property
+    def delta(self) -> str:
+        """No text ("", as ``on_text_delta`` reads ``delta.delta`` of any text event)."""
+        return ""
+
 
 @attrs.define(slots=True, kw_only=True, eq=False)
 class RefusalDeltaData(Model):

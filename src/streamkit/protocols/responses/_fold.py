@@ -18,7 +18,9 @@ Items are addressed by ``item_id`` (else ``output_index``); an item whose
 ``output_item.added`` never came is created from its first delta. ``sequence_number``
 must grow by one: a gap, a repeat or a step backwards is a violation naming both numbers
 (a repeat or a step back is not applied in lenient mode: its data was seen). A stream may
-start at any number (a resumed stream continues the state passed to it). The folded items
+start at any number; the next answer fed to the same state (:meth:`begin_stream`)
+continues the numbering (``starting_after``), replays it from the start (the events
+already read are skipped), or starts a new response numbered from 0. The folded items
 are compared with ``output_item.done`` and the final response: a difference is a
 ``mismatch`` Problem naming the fields, and the server's object is kept.
 """
@@ -49,7 +51,7 @@ from ...models.responses import (
     Response,
     SummaryText,
 )
-from ._events import EVENTS
+from ._events import EVENTS, LifecycleData
 from ._lifecycles import ITEM, RESPONSE
 from ._merge import GROWS, PART_KIND, differences, kind_of_item
 
@@ -86,6 +88,17 @@ class ToolCallProgress(c.Change):
     tool_call: Any
     kind: str
     status: str
+
+
+class _Every(dict[type, Any]):
+    """A routing table that sends every event to one handler (replayed events)."""
+
+    def __init__(self, handler: Callable[[Any], list[c.Change]]) -> None:
+        super().__init__()
+        self.handler = handler
+
+    def get(self, key: type, default: Any = None) -> Any:
+        return self.handler
 
 
 @attrs.define(slots=True)
@@ -143,6 +156,9 @@ class ResponsesState(FoldCore):
         self.current_step: Any = None
         self.current_item: Any = None
         self.sequence_number: int | None = None
+        #: The last sequence_number of the answer before this one (None: no answer yet).
+        self._resume_at: int | None = None
+        self._replay_until = -1
         self._outputs: Indexed | None = None
         self._tracks: dict[str, _Track] = {}
         self._by_id: dict[str, str] = {}
@@ -174,12 +190,15 @@ class ResponsesState(FoldCore):
             "error": self._error,
             "done": self._done,
         }
-        self._by_class: dict[type, Callable[[Any], list[c.Change]]] = {}
+        #: Every event class's handler; ``_by_class`` is what routes now (it is a table
+        #: that skips events while a replayed stream repeats what was read).
+        self._routes: dict[type, Callable[[Any], list[c.Change]]] = {}
         for name, spec in EVENTS.items():
             handler = route.get(name)
             if handler is None:
                 handler = self._lifecycle if spec.kind == "response" else self._progress
-            self._by_class[spec.event_class] = handler
+            self._routes[spec.event_class] = handler
+        self._by_class: dict[type, Callable[[Any], list[c.Change]]] = self._routes
 
     @property
     def _run(self) -> Any:
@@ -203,14 +222,57 @@ class ResponsesState(FoldCore):
                     return [problem]
                 self.sequence_number = number
                 return [problem, *self._route(event)]
+            if last is None and self._resume_at is not None:
+                return self._first_of_answer(event, number)
             self.sequence_number = number
         handler = self._by_class.get(event.__class__)
         if handler is not None:
             return handler(event)
         return self._route(event)
 
+    def begin_stream(self) -> None:
+        """A new answer (one HTTP response's stream) starts feeding this state: a resumed
+        stream (``starting_after``), a replay of the same response from its start (what
+        the official SDKs do to resume), or the next response of a tool loop."""
+        super().begin_stream()
+        if self.sequence_number is not None:
+            self._resume_at = self.sequence_number
+            self.sequence_number = None
+
+    def _first_of_answer(self, event: Event, number: int) -> list[c.Change]:
+        """The first numbered event of an answer that follows another: it continues the
+        numbering, starts a new response, or replays events already read (skipped)."""
+        resume = self._resume_at
+        assert resume is not None
+        self._resume_at = None
+        self.sequence_number = number
+        if number > resume:
+            if number == resume + 1:
+                return self._route(event)
+            return [self._out_of_order(event, resume, number), *self._route(event)]
+        data = event.data
+        run = self.current_run
+        if isinstance(data, LifecycleData) and (run is None or data.response.id != run.id):
+            return self._route(event)  # a new response, numbered afresh
+        self._replay_until = resume
+        self._by_class = _Every(self._replayed)
+        note = self.note(
+            event,
+            "replayed",
+            f"this stream starts again at sequence_number {number}: the events up to "
+            f"{resume}, already read, are skipped",
+        )
+        return [note, *self._replayed(event)]
+
+    def _replayed(self, event: Event) -> list[c.Change]:
+        number = self.sequence_number
+        if number is not None and number <= self._replay_until:
+            return []
+        self._by_class = self._routes
+        return self._route(event)
+
     def _route(self, event: Event) -> list[c.Change]:
-        handler = self._by_class.get(event.__class__)
+        handler = self._routes.get(event.__class__)
         if handler is None:
             if isinstance(event, MalformedEvent):
                 return [self.note(event, "malformed", str(event.error), event.error)]
