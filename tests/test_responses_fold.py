@@ -491,3 +491,63 @@ def test_the_next_response_of_a_tool_loop_numbers_afresh() -> None:
     list(driver.feed(sse(second)))
     assert driver.close() == [] and driver.state.problems == []
     assert list(driver.state.responses) == ["resp_test", "resp_next"]
+
+
+def test_an_incomplete_response_finishes_what_it_left_open() -> None:
+    item = message("msg_1", "Hel", status="incomplete")
+    events = item_events(0, item, ["Hel"])[:-1]  # no output_item.done
+    final = dict(response("incomplete", [item]), incomplete_details={"reason": "max_output_tokens"})
+    stream = number(
+        [
+            {"type": "response.created", "response": response("queued")},
+            {"type": "response.in_progress", "response": response("in_progress")},
+            *events,
+            {"type": "response.incomplete", "response": final},
+        ]
+    )
+    driver, changes = fold(sse(stream))
+    assert not driver.truncated
+    assert [p.kind for p in driver.state.problems] == ["left_open"]
+    assert "message item msg_1" in driver.state.problems[0].message
+    assert sum(isinstance(ch, MessageDone) for ch in changes) == 1
+    statuses = [
+        (ch.previous, ch.status) for ch in changes if type(ch).__name__ == "RunStatusChanged"
+    ]
+    assert statuses == [(None, "queued"), ("queued", "in_progress"), ("in_progress", "incomplete")]
+    run = driver.state.current_run
+    assert run.to_dict() == final and run.incomplete_details.reason == "max_output_tokens"
+
+
+def test_a_response_cannot_move_back_from_completed() -> None:
+    events = _text_stream(["x"])
+    back = {"type": "response.in_progress", "response": response("in_progress")}
+    body = sse([*events, {**back, "sequence_number": len(events)}])
+    with pytest.raises(ProtocolError, match="cannot move to 'in_progress'"):
+        fold(body)
+    driver, _ = fold(body, strict=False)
+    assert [p.kind for p in driver.state.problems] == ["illegal_transition"]
+
+
+def test_an_item_announced_after_its_first_delta_keeps_what_was_folded() -> None:
+    item = message("msg_1", "Hi!")
+    events = item_events(0, item, ["Hi", "!"])
+    added, part_added = events[0], events[1]
+    late = [events[2], added, part_added, *events[3:]]  # a delta before the announcements
+    driver, changes = fold(sse(whole([item], late)))
+    assert [p.kind for p in driver.state.problems] == ["created_again"]
+    assert driver.state.current_run.to_dict()["output"] == [item]
+    assert sum(type(ch).__name__ == "MessageCreated" for ch in changes) == 1
+
+
+def test_tolerant_decoding_turns_a_bad_event_into_a_problem() -> None:
+    events = _text_stream(["a", "b"])
+    body = sse(events).replace(b'"delta": "a"', b'"delta": 5', 1)
+    driver = Driver(protocol=RESPONSES, tolerant=True)
+    changes = [ch for _, chs in driver.feed(body) for ch in chs]
+    assert driver.close() == []
+    problem, *after = [ch for ch in changes if isinstance(ch, Problem)]
+    assert problem.kind == "malformed" and "delta" in problem.message
+    # the lost delta: no sequence gap (its number was read), and the server's text wins
+    assert after and {p.kind for p in after} == {"mismatch"}
+    assert "text" in after[0].message
+    assert driver.state.current_run.to_dict() == events[-1]["response"]

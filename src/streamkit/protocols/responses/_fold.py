@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import attrs
+import orjson
 
 from ... import _changes as c
 from ..._model import UnknownVariant, append_to, set_field
@@ -111,6 +112,14 @@ class _Track:
     parts: Indexed
     summary: Indexed
     deltas: int = 0
+
+
+def _raw_payload(event: Any) -> Any:
+    """A malformed event's JSON, when it is JSON of the wrong shape (for its number)."""
+    try:
+        return orjson.loads(event.raw)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _class(value: Any) -> Any:
@@ -213,6 +222,8 @@ class ResponsesState(FoldCore):
         try:
             number = data.sequence_number
         except AttributeError:
+            if data is None and event.__class__ is MalformedEvent:
+                data = _raw_payload(event)
             number = data.get("sequence_number") if data.__class__ is dict else None
         if number.__class__ is int:
             last = self.sequence_number
