@@ -814,7 +814,8 @@ def test_current_properties_inside_callbacks() -> None:
 
 def test_base_hooks_are_no_ops_and_only_overrides_dispatch() -> None:
     names = [n for n in vars(EventHandler) if n.startswith("on_")]
-    assert len(names) == 28  # 27 stream hooks, and the client tool loop's on_tool_error
+    # 27 stream hooks, the client tool loop's on_tool_error, and 4 Responses-only hooks
+    assert len(names) == 32
     assert set(names) == {n for n in vars(AsyncEventHandler) if n.startswith("on_")}
     assert dispatch_table(EventHandler()) == {}
     assert dispatch_table(AsyncEventHandler()) == {}

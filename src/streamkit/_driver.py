@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ._changes import Change, Problem
 from .sse import ServerSentEvent, SSEParser
 
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from .events import Event
     from .protocols import Protocol
 
-__all__ = ["DEFAULT_LIMITS", "Driver"]
+__all__ = ["DEFAULT_LIMITS", "Driver", "protocol_named", "protocol_of"]
 
 #: The default limits: the longest line and the largest event, in bytes. Data lines of
 #: more than 1 MiB are rare but legal (a large tool output): raise ``max_line_bytes``.
@@ -42,7 +44,9 @@ DEFAULT_LIMITS = {"max_line_bytes": 1 << 20, "max_event_bytes": 16 << 20}
 class Driver:
     """Parse, decode and fold one stream; say at its end whether it ended properly.
 
-    ``protocol`` is the event format (default: the Assistants protocol). ``state``
+    ``protocol`` is the event format (default: the Assistants protocol), a
+    :class:`~streamkit.protocols.Protocol` or a name: ``"assistants"``, ``"responses"``,
+    or ``"auto"`` (told from the first event: see :func:`protocol_of`). ``state``
     continues an earlier stream's fold (e.g. after submitting tool outputs); otherwise a
     new one is made, ``strict`` or lenient. ``tolerant`` decoding turns a malformed event
     into a Problem instead of an error. ``max_line_bytes`` / ``max_event_bytes`` bound
@@ -53,7 +57,7 @@ class Driver:
     def __init__(
         self,
         *,
-        protocol: Protocol | None = None,
+        protocol: Protocol | str | None = None,
         state: Any = None,
         strict: bool = True,
         tolerant: bool = False,
@@ -61,10 +65,9 @@ class Driver:
         max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
         diagnostics: bool = False,
     ) -> None:
-        if protocol is None:
-            from .protocols.assistants import ASSISTANTS
-
-            protocol = ASSISTANTS
+        self._auto = protocol == "auto" and state is None
+        if isinstance(protocol, str) or protocol is None:
+            protocol = protocol_named(protocol or "assistants", state)
         #: The event format being read.
         self.protocol = protocol
         #: The fold: every snapshot of this stream.
@@ -87,6 +90,7 @@ class Driver:
         self.truncated = False
         self.closed = False
         self._tolerant = tolerant
+        self._strict = strict
         self._decode = protocol.decode
         self._limits = (max_line_bytes, max_event_bytes, diagnostics)
 
@@ -95,7 +99,22 @@ class Driver:
     def receive(self, data: bytes) -> list[ServerSentEvent]:
         """Take the next bytes; return the Server-Sent Events they complete (to decode)."""
         self.bytes += len(data)
-        return self.parser.feed(data)
+        found = self.parser.feed(data)
+        if self._auto and found:
+            self._detect(found[0])
+        return found
+
+    def _detect(self, sse: ServerSentEvent) -> None:
+        """``protocol="auto"``: take the protocol the first event is of."""
+        self._auto = False
+        protocol = protocol_of(sse)
+        if protocol is self.protocol:
+            return
+        self.protocol = protocol
+        self.state = protocol.new_state(self._strict)
+        self.state.begin_stream()
+        self.apply = self.state.apply
+        self._decode = protocol.decode
 
     def decode(self, sse: ServerSentEvent) -> Event:
         """Decode one Server-Sent Event (tolerantly, if the driver is tolerant)."""
@@ -121,8 +140,9 @@ class Driver:
     def feed(self, data: bytes) -> Iterator[tuple[Event, list[Change]]]:
         """Each event the bytes complete, folded, with the Changes it caused (lazily: an
         error raises when its event is reached, after the events before it)."""
+        found = self.receive(data)
         decode, apply = self.decode, self.apply
-        for sse in self.receive(data):
+        for sse in found:
             event = decode(sse)
             yield event, apply(event)
 
@@ -160,3 +180,44 @@ class Driver:
         problem = Problem(last, "truncated", message)  # type: ignore[arg-type]
         self.state.record(problem)
         return [problem]
+
+
+def protocol_named(name: str, state: Any = None) -> Protocol:
+    """The protocol called ``name`` ("assistants", "responses"; "auto": the protocol of
+    ``state`` when one is given, else the Assistants protocol until an event says)."""
+    from .protocols.assistants import ASSISTANTS, State
+
+    if name == "assistants" or (name == "auto" and (state is None or isinstance(state, State))):
+        return ASSISTANTS  # the Responses package is imported only when needed
+    if name not in ("auto", "responses"):
+        raise ValueError(f"protocol must be 'auto', 'assistants' or 'responses', not {name!r}")
+    from .protocols.responses import RESPONSES, ResponsesState
+
+    if name == "auto" and not isinstance(state, ResponsesState):
+        return ASSISTANTS
+    return RESPONSES
+
+
+def protocol_of(sse: ServerSentEvent) -> Protocol:
+    """The protocol a stream is of, told from its first event: the Responses protocol for
+    a ``response.*`` event, or a frame whose JSON has a ``response.*`` type or a
+    ``sequence_number`` (an unnamed frame, ``error``, ``keepalive``); else Assistants."""
+    from .protocols.assistants import ASSISTANTS
+
+    name = sse.event
+    responses = name.startswith("response.") or name == "keepalive"
+    if not responses and name in ("message", "error"):
+        try:
+            payload = orjson.loads(sse.data)
+        except orjson.JSONDecodeError:
+            return ASSISTANTS
+        if payload.__class__ is dict:
+            tag = payload.get("type")
+            responses = "sequence_number" in payload or (
+                tag.__class__ is str and tag.startswith("response.")
+            )
+    if not responses:
+        return ASSISTANTS
+    from .protocols.responses import RESPONSES
+
+    return RESPONSES

@@ -5,6 +5,24 @@ openai-python's ``AssistantEventHandler``, plus hooks for runs, refusals, image 
 server errors, unknown events and problems. Subclass it and override what you need; the
 base methods do nothing.
 
+The same hooks fire for either protocol (the Assistants API, or OpenAI's Responses API:
+``docs/responses.md``). Each hook receives that protocol's objects:
+
+- run hooks: the Assistants ``Run``, or the Responses
+  :class:`~streamkit.models.responses.Response`;
+- message hooks: the ``Message``, or a Responses message or reasoning item;
+- ``on_text_created`` / ``on_text_done``: the ``Text`` (``.value``), or the ``output_text``
+  part itself (``.text``); ``on_text_delta(delta, snapshot)``: the ``TextDelta``
+  (``delta.value``) and the ``Text``, or the event's payload (``delta.delta`` is the
+  text; an annotation arrives as ``delta.annotation``) and the part (``snapshot.text``);
+- tool call hooks: the ``ToolCall``, or the output item (a function call, a hosted tool
+  call ...); ``on_tool_call_delta``'s delta is the ``ToolCallDelta``, or the event's
+  payload (``delta.delta`` is the piece of arguments, input or code).
+
+Responses-only hooks: :meth:`EventHandler.on_reasoning_delta`,
+:meth:`EventHandler.on_reasoning_done`, :meth:`EventHandler.on_tool_call_progress`,
+:meth:`EventHandler.on_mcp_approval_request`.
+
 Dispatch is a table from :mod:`Change <streamkit._changes>` type to hook (see
 :func:`dispatch_table`), so every hook fires exactly when the fold says, exactly once:
 ``on_event`` is the only hook that sees raw events, before they are folded. Hooks a
@@ -182,6 +200,22 @@ class EventHandler(_HandlerBase):
         """A tool call of the client's tool loop failed (``error.kind``: invalid_arguments,
         unknown_tool, raised, timeout); ``error.output`` is what the model is sent, if any."""
 
+    def on_reasoning_delta(self, delta: Any, snapshot: Any) -> None:
+        """Responses: a piece of reasoning (``delta.delta``) and the part so far
+        (``snapshot.text``; ``snapshot.type`` is "summary_text" or "reasoning_text")."""
+
+    def on_reasoning_done(self, part: Any) -> None:
+        """Responses: a reasoning summary or reasoning text part is complete."""
+
+    def on_tool_call_progress(self, status: str, tool_call: Any) -> None:
+        """Responses: a hosted tool's item moved to ``status`` ("in_progress",
+        "searching", "interpreting", "generating", "completed", "failed"), or sent a
+        partial image ("partial_image": the image is in ``current_event.data``)."""
+
+    def on_mcp_approval_request(self, request: Any) -> None:
+        """Responses: the model asks approval before calling an MCP tool (the
+        ``mcp_approval_request`` item: ``server_label``, ``name``, ``arguments``)."""
+
 
 class AsyncEventHandler(_HandlerBase):
     """Async callbacks for :func:`streamkit.astream`: the hooks of :class:`EventHandler`,
@@ -275,6 +309,18 @@ class AsyncEventHandler(_HandlerBase):
     async def on_tool_error(self, error: ToolCallError) -> None:
         """A tool call of the client's tool loop failed (see :meth:`EventHandler.on_tool_error`)."""
 
+    async def on_reasoning_delta(self, delta: Any, snapshot: Any) -> None:
+        """Responses: see :meth:`EventHandler.on_reasoning_delta`."""
+
+    async def on_reasoning_done(self, part: Any) -> None:
+        """Responses: see :meth:`EventHandler.on_reasoning_done`."""
+
+    async def on_tool_call_progress(self, status: str, tool_call: Any) -> None:
+        """Responses: see :meth:`EventHandler.on_tool_call_progress`."""
+
+    async def on_mcp_approval_request(self, request: Any) -> None:
+        """Responses: see :meth:`EventHandler.on_mcp_approval_request`."""
+
 
 #: A table entry: calls the hook(s) for one change; returns what the hook returned (a
 #: coroutine for an async handler, which the stream awaits).
@@ -293,24 +339,43 @@ def _one(hook: Callable[..., Any], attr: str) -> Dispatch:
     return lambda change: hook(get(change))
 
 
+def _text_snapshot(part: Any) -> Any:
+    """What text hooks are given as the text: a part's ``text`` object (Assistants), or
+    the part itself when its ``text`` is a plain string (Responses)."""
+    text = part.text
+    return part if text.__class__ is str else text
+
+
 def _part_created(text: Callable[..., Any]) -> Dispatch:
     def dispatch(change: c.ContentPartCreated) -> Any:
         if change.kind == "text":
-            return text(change.part.text)  # type: ignore[union-attr]
+            return text(_text_snapshot(change.part))
         return None
 
     return dispatch
 
 
-def _part_delta(text: Callable[..., Any] | None, refusal: Callable[..., Any] | None) -> Dispatch:
+def _part_delta(
+    text: Callable[..., Any] | None,
+    refusal: Callable[..., Any] | None,
+    reasoning: Callable[..., Any] | None,
+) -> Dispatch:
     def dispatch(change: c.ContentPartDelta) -> Any:
         kind = change.kind
         if kind == "text":
+            if text is None:
+                return None
+            part: Any = change.part
+            snapshot = part.text
+            if snapshot.__class__ is str:  # Responses: the payload and the part
+                return text(change.delta, part)
             delta: Any = change.delta
-            if text is not None and delta.text is not None:
-                return text(delta.text, change.part.text)  # type: ignore[union-attr]
+            if delta.text is not None:
+                return text(delta.text, snapshot)
         elif kind == "refusal" and refusal is not None:
             return refusal(change.delta, change.part)
+        elif kind == "reasoning" and reasoning is not None:
+            return reasoning(change.delta, change.part)
         return None
 
     return dispatch
@@ -320,6 +385,7 @@ def _part_delta(text: Callable[..., Any] | None, refusal: Callable[..., Any] | N
 #: part it is given (None: the part itself).
 _DONE_HOOKS: dict[str, tuple[str, str | None]] = {
     "text": ("on_text_done", "text"),
+    "reasoning": ("on_reasoning_done", None),
     "image_file": ("on_image_file_done", "image_file"),
     "image_url": ("on_image_url_done", "image_url"),
     "refusal": ("on_refusal_done", None),
@@ -332,9 +398,37 @@ def _part_done(hooks: dict[str, tuple[Callable[..., Any], str | None]]) -> Dispa
         if entry is None:
             return None
         hook, attr = entry
+        if attr == "text":
+            return hook(_text_snapshot(change.part))
         return hook(change.part if attr is None else getattr(change.part, attr))
 
     return dispatch
+
+
+def _approval(approval: Callable[..., Any], done: Dispatch | None) -> Dispatch:
+    """``on_tool_call_done`` (when overridden), then, for an ``mcp_approval_request``
+    item, ``on_mcp_approval_request``."""
+
+    def dispatch(change: c.ToolCallDone) -> Any:
+        if change.kind != "mcp_approval_request":
+            return done(change) if done is not None else None
+        if done is None:
+            return approval(change.tool_call)
+        return _then(done(change), approval, change.tool_call)
+
+    return dispatch
+
+
+def _then(first: Any, hook: Callable[..., Any], arg: Any) -> Any:
+    """Call ``hook(arg)`` after ``first`` (awaited first when it is a coroutine)."""
+    if first is None or not hasattr(first, "__await__"):
+        return hook(arg)
+
+    async def both() -> Any:
+        await first
+        return await hook(arg)
+
+    return both()
 
 
 def dispatch_table(handler: EventHandler | AsyncEventHandler) -> dict[type, Dispatch]:
@@ -384,8 +478,17 @@ def dispatch_table(handler: EventHandler | AsyncEventHandler) -> dict[type, Disp
     if (h := hook("on_text_created")) is not None:
         table[c.ContentPartCreated] = _part_created(h)
     text_delta, refusal_delta = hook("on_text_delta"), hook("on_refusal_delta")
-    if text_delta is not None or refusal_delta is not None:
-        table[c.ContentPartDelta] = _part_delta(text_delta, refusal_delta)
+    reasoning_delta = hook("on_reasoning_delta")
+    if text_delta is not None or refusal_delta is not None or reasoning_delta is not None:
+        table[c.ContentPartDelta] = _part_delta(text_delta, refusal_delta, reasoning_delta)
+    if (h := hook("on_tool_call_progress")) is not None:
+        from .protocols.responses import ToolCallProgress
+
+        progress = h
+        table[ToolCallProgress] = lambda ch: progress(ch.status, ch.tool_call)
+    if (h := hook("on_mcp_approval_request")) is not None:
+        approval, done_call = h, table.get(c.ToolCallDone)
+        table[c.ToolCallDone] = _approval(approval, done_call)
     done: dict[str, tuple[Callable[..., Any], str | None]] = {
         kind: (h, attr)
         for kind, (name, attr) in _DONE_HOOKS.items()

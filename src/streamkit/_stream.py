@@ -39,6 +39,8 @@ from .models import Message, Run, RunStep, TextContentBlock, Thread
 if TYPE_CHECKING:
     import anyio
 
+    from .protocols import Protocol
+
 __all__ = [
     "AsyncStream",
     "Stream",
@@ -50,6 +52,8 @@ __all__ = [
 
 T = TypeVar("T")
 OnTruncated: TypeAlias = Literal["raise", "warn", "ignore"]
+#: The protocol of a stream by name: ``"auto"`` tells it from the first event.
+ProtocolName: TypeAlias = Literal["auto", "assistants", "responses"]
 Snapshot: TypeAlias = Run | RunStep | Message | Thread
 
 
@@ -237,6 +241,7 @@ class _StreamBase:
         strict: bool,
         tolerant: bool,
         state: State | None,
+        protocol: Protocol | ProtocolName,
         on_truncated: OnTruncated,
         max_line_bytes: int,
         max_event_bytes: int,
@@ -247,14 +252,13 @@ class _StreamBase:
             )
         #: The pipeline of this stream: parser, decoder and fold.
         self.driver = Driver(
+            protocol=protocol,
             state=state,
             strict=strict,
             tolerant=tolerant,
             max_line_bytes=max_line_bytes,
             max_event_bytes=max_event_bytes,
         )
-        #: The fold: every snapshot of this stream (pass it to the next stream to continue).
-        self.state: State = self.driver.state
         self._on_truncated = on_truncated
         self._sinks: list[_Sink] = []
         self._finished = False  # the pump will produce nothing more
@@ -263,6 +267,13 @@ class _StreamBase:
         self._stopping = False  # aclose() was called: a draining pump stops after the event
 
     # -- live snapshots
+
+    @property
+    def state(self) -> State:
+        """The fold: every snapshot of this stream (pass it to the next stream to continue).
+        For a Responses stream it is a
+        :class:`~streamkit.protocols.responses.ResponsesState`."""
+        return cast(State, self.driver.state)
 
     @property
     def truncated(self) -> bool:
@@ -320,11 +331,7 @@ class _StreamBase:
     def _final_text(self) -> str:
         texts = []
         for message in self.state.messages.values():
-            parts = [
-                part.text.value
-                for part in message.content or ()
-                if isinstance(part, TextContentBlock) and part.text is not None and part.text.value
-            ]
+            parts = [text for part in message.content or () if (text := _text_of(part))]
             if parts:
                 texts.append("".join(parts))
         return "\n\n".join(texts)
@@ -352,6 +359,16 @@ class _StreamBase:
         return problem  # type: ignore[no-any-return]
 
 
+def _text_of(part: Any) -> str | None:
+    """The text of a text part of either protocol (Assistants: ``part.text.value``;
+    Responses: an ``output_text`` part's ``part.text``), else None."""
+    if isinstance(part, TextContentBlock):
+        return part.text.value if part.text is not None else None
+    if getattr(part, "type", None) == "output_text":
+        return cast("str | None", part.text)
+    return None
+
+
 # --- the sync stream --------------------------------------------------------------------
 
 
@@ -366,6 +383,7 @@ class Stream(_StreamBase):
         strict: bool = True,
         tolerant: bool = False,
         state: State | None = None,
+        protocol: Protocol | ProtocolName = "auto",
         on_truncated: OnTruncated = "raise",
         max_line_bytes: int = DEFAULT_LIMITS["max_line_bytes"],
         max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
@@ -379,6 +397,7 @@ class Stream(_StreamBase):
             strict=strict,
             tolerant=tolerant,
             state=state,
+            protocol=protocol,
             on_truncated=on_truncated,
             max_line_bytes=max_line_bytes,
             max_event_bytes=max_event_bytes,
@@ -403,7 +422,9 @@ class Stream(_StreamBase):
             for chunk in self._chunks:
                 if chunk.__class__ is not bytes:
                     chunk = as_bytes(chunk)
-                for sse in receive(chunk):
+                found = receive(chunk)
+                apply = driver.apply  # "auto": the first event set the protocol
+                for sse in found:
                     handling = event = decode(sse)
                     if on_event is not None:
                         on_event(event)
@@ -576,6 +597,7 @@ class AsyncStream(_StreamBase):
         strict: bool = True,
         tolerant: bool = False,
         state: State | None = None,
+        protocol: Protocol | ProtocolName = "auto",
         on_truncated: OnTruncated = "raise",
         max_line_bytes: int = DEFAULT_LIMITS["max_line_bytes"],
         max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
@@ -589,6 +611,7 @@ class AsyncStream(_StreamBase):
             strict=strict,
             tolerant=tolerant,
             state=state,
+            protocol=protocol,
             on_truncated=on_truncated,
             max_line_bytes=max_line_bytes,
             max_event_bytes=max_event_bytes,
@@ -617,7 +640,9 @@ class AsyncStream(_StreamBase):
             async for chunk in self._chunks:
                 if chunk.__class__ is not bytes:
                     chunk = as_bytes(chunk)
-                for sse in receive(chunk):
+                found = receive(chunk)
+                apply = driver.apply  # "auto": the first event set the protocol
+                for sse in found:
                     handling = event = decode(sse)
                     if on_event is not None and (result := on_event(event)) is not None:
                         await result
@@ -857,18 +882,22 @@ def stream(
     strict: bool = True,
     tolerant: bool = False,
     state: State | None = None,
+    protocol: Protocol | ProtocolName = "auto",
     on_truncated: OnTruncated = "raise",
     max_line_bytes: int = DEFAULT_LIMITS["max_line_bytes"],
     max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
 ) -> Stream:
-    """Stream an Assistants SSE body from ``source`` into typed, live state.
+    """Stream an SSE body (Assistants or Responses API) from ``source`` into live state.
 
     ``source``: bytes, an iterable of bytes, a binary file, a path (a ``.sse`` body or a
     streamkit recording), an ``httpx.Response`` or an ``httpx_sse.EventSource``.
     ``handler``: an :class:`~streamkit.EventHandler` whose hooks are called as the stream
     is read. ``strict`` goes to :class:`~streamkit.fold.State` (lifecycle violations raise),
     ``tolerant`` to :func:`~streamkit.events.decode` (bad payloads become problems);
-    ``state`` continues an earlier stream's state (submitting tool outputs). A stream that
+    ``state`` continues an earlier stream's state (submitting tool outputs). ``protocol``
+    is the event format: ``"auto"`` (the default) tells the Assistants API from OpenAI's
+    Responses API by the first event; ``"assistants"`` or ``"responses"`` forces one
+    (see ``docs/responses.md``). A stream that
     ends before ``done`` or a final run status raises :class:`StreamTruncated`
     (``on_truncated="raise"``), or reports a ``"truncated"`` Problem and a
     :class:`StreamTruncatedWarning` (``"warn"``), or is only marked ``truncated``
@@ -883,6 +912,7 @@ def stream(
         strict=strict,
         tolerant=tolerant,
         state=state,
+        protocol=protocol,
         on_truncated=on_truncated,
         max_line_bytes=max_line_bytes,
         max_event_bytes=max_event_bytes,
@@ -896,6 +926,7 @@ def astream(
     strict: bool = True,
     tolerant: bool = False,
     state: State | None = None,
+    protocol: Protocol | ProtocolName = "auto",
     on_truncated: OnTruncated = "raise",
     max_line_bytes: int = DEFAULT_LIMITS["max_line_bytes"],
     max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
@@ -908,6 +939,7 @@ def astream(
         strict=strict,
         tolerant=tolerant,
         state=state,
+        protocol=protocol,
         on_truncated=on_truncated,
         max_line_bytes=max_line_bytes,
         max_event_bytes=max_event_bytes,
