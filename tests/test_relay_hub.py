@@ -255,3 +255,36 @@ def test_a_relay_cancelled_from_outside_ends_stopped(backend: str) -> None:
         assert not hub.relaying("r")
 
     run(backend, main)
+
+
+def test_a_bug_in_one_relay_does_not_take_the_hub_down(
+    backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected exception ends that run ``failed`` with an error, is logged, and the
+    hub's other relays go on."""
+
+    class Broken:
+        def changes(self) -> AsyncIterator[Any]:
+            return self._changes()
+
+        async def _changes(self) -> AsyncIterator[Any]:
+            raise RuntimeError("a bug")
+            yield
+
+        async def aclose(self) -> None:
+            pass
+
+    async def main() -> None:
+        hub = MemoryHub()
+        with anyio.fail_after(5):
+            async with hub:
+                await hub.start("bad", Broken())  # type: ignore[arg-type]
+                await hub.start("good", streamkit.astream(body(3)))
+                while hub.relaying("bad") or hub.relaying("good"):
+                    await anyio.sleep(0.01)
+        bad, good = hub.snapshot("bad")["state"], hub.snapshot("good")["state"]
+        assert bad["end"]["reason"] == "failed" and "RuntimeError: a bug" in str(bad["errors"])
+        assert good["end"]["reason"] == "completed"
+
+    run(backend, main)
+    assert "relaying run 'bad' failed" in caplog.text

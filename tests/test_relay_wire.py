@@ -255,3 +255,46 @@ def test_the_javascript_client_folds_as_the_python_view() -> None:
     out = json.loads(done.stdout)
     assert out["all"] == fold(events)
     assert out["resumed"] == fold(events)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_javascript_client_connects_resumes_and_closes_at_the_end() -> None:
+    """connect() under node with a stand-in EventSource: it folds each message, reports a
+    fresh snapshot, passes a kept id as ``last_event_id``, and closes at ``end`` (so the
+    browser does not reconnect)."""
+    events = weather_events()
+    cut = len(events) // 2
+    script = (
+        f"const R = require({json.dumps(str(js_client_path()))});\n"
+        "const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
+        "const made = [];\n"
+        "global.EventSource = class { constructor(url) { this.url = url; this.closed = false;\n"
+        "  this.readyState = 1; made.push(this); } close() { this.closed = true;\n"
+        "  this.readyState = 2; } };\n"
+        "global.EventSource.CLOSED = 2;\n"
+        "const log = {fresh: 0, states: 0, ended: null, closedAt: null};\n"
+        "const watch = R.connect('/relay/runs/r/events', {lastEventId: 7,\n"
+        "  onFresh: () => log.fresh++, onState: () => log.states++,\n"
+        "  onEnd: (s) => { log.ended = s.end.reason; }});\n"
+        "const es = made[0];\n"
+        "let id = 41;\n"
+        "const send = (e) => { if (es.closed) { log.closedAt = log.closedAt ?? e.type; return; }\n"
+        "  es.onmessage({data: JSON.stringify(e), lastEventId: String(id++)}); };\n"
+        "send({v: 1, type: 'snapshot', fresh: true, state: input.head});\n"
+        "for (const e of input.rest) send(e);\n"
+        "send({v: 1, type: 'text.delta', message_id: 'late', index: 0, text: 'after the end'});\n"
+        "process.stdout.write(JSON.stringify({url: es.url, closed: es.closed, log,\n"
+        "  state: watch.state(), last: watch.lastEventId()}));\n"
+    )
+    payload = json.dumps({"head": fold(events[:cut]), "rest": events[cut:]})
+    done = subprocess.run(
+        ["node", "-e", script], input=payload, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["url"] == "/relay/runs/r/events?last_event_id=7"
+    assert out["closed"] is True and out["log"]["ended"] == "x"
+    assert out["log"]["fresh"] == 1 and out["log"]["states"] == 1 + len(events) - cut
+    assert out["log"]["closedAt"] == "text.delta"  # nothing is folded after the end
+    assert out["state"] == fold(events)
+    assert out["last"] == str(41 + len(events) - cut)

@@ -21,6 +21,7 @@ All of it runs on anyio (asyncio or trio), in one event loop.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import deque
@@ -51,6 +52,11 @@ if TYPE_CHECKING:
     from .._stream import AsyncStream
 
 __all__ = ["Hub", "MemoryHub", "RunNotFound", "Subscription", "frame"]
+
+_log = logging.getLogger("streamkit.relay")
+
+#: Upstream statuses that settle a run after a stop (a terminal one, or on its way).
+_SETTLED = frozenset({"cancelled", "cancelling", "completed", "failed", "expired", "incomplete"})
 
 
 class RunNotFound(StreamkitError, LookupError):
@@ -299,7 +305,7 @@ class Hub:
                     # the stream broke off because of the stop (outputs that can no longer
                     # be submitted, reading cut): what the upstream run became is the end
                     ids, status = await control.upstream_status(self.stop_timeout)
-                    if ids is not None and status in ("cancelled", "completed", "failed"):
+                    if ids is not None and status in _SETTLED:
                         event = run_status_event(ids[0], ids[1], status)
                         await self._append(run_id, [event])
                         if encoder is not None:
@@ -333,8 +339,10 @@ class Hub:
         *,
         task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
-        with suppress(StreamkitError):
+        try:
             await self.relay(run_id, stream, client=client, _started=task_status)
+        except Exception:  # a bug: the viewers were told (error, end); the hub goes on
+            _log.exception("relaying run %r failed", run_id)
 
     async def stop(self, run_id: str) -> bool:
         """Stop relaying ``run_id`` on purpose; False when it is not being relayed here.

@@ -46,6 +46,8 @@ def end_reason(status: str | None) -> str:
     """The ``end`` reason for a stream that ended with its run in ``status``."""
     if status in ("completed", "cancelled", "requires_action"):
         return status
+    if status == "cancelling":  # cancelled upstream, not yet settled
+        return "cancelled"
     return "failed"  # failed, expired, incomplete, or a stream that never finished its run
 
 
