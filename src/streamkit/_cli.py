@@ -40,6 +40,7 @@ from .record import (
 from .record._format import FileChunks
 from .record._redact import Scrubber, is_secret, redact_url
 from .sse import SSEError
+from .sse import __compiled__ as _compiled
 
 __all__ = ["main"]
 
@@ -626,7 +627,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="streamkit",
         description="Replay, inspect, validate and record Assistants API event streams.",
     )
-    parser.add_argument("--version", action="version", version=f"streamkit {__version__}")
+    path = "compiled C speedups" if _compiled else "pure Python"
+    parser.add_argument("--version", action="version", version=f"streamkit {__version__} ({path})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     command = commands.add_parser("replay", help="render a recorded run live")
