@@ -41,7 +41,7 @@ def _compile(root: Path, build_dir: Path) -> Path:
     extension = Extension(
         MODULE,
         sources=[str(SOURCE)],
-        extra_compile_args=[] if os.name == "nt" else ["-O2", "-std=c99"],
+        extra_compile_args=[] if os.name == "nt" else ["-O2"],
     )
     distribution = Distribution({"name": "streamkit", "ext_modules": [extension]})
     command = build_ext(distribution)

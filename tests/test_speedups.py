@@ -73,6 +73,17 @@ def test_a_layout_that_does_not_match_is_refused() -> None:
     with pytest.raises(TypeError, match="plain object slot"):
         _speedups.install(Parser, ServerSentEvent, sse.python_feed)
 
+    class Shifted:  # the six slots, at other offsets
+        __slots__ = ("a", "data", "event", "id", "line", "offset", "retry")
+
+    with pytest.raises(TypeError, match="layout"):
+        _speedups.install(SSEParser, Shifted, sse.python_feed)
+    # A refused install leaves the active one as it was.
+    parser = SSEParser()
+    parser.feed(b"\n")  # the stream's first bytes go through Python (the BOM check)
+    (event,) = parser.feed(b"id: 1\ndata: x\n\n")
+    assert (event, event.offset, event.line) == (ServerSentEvent(data="x", id="1"), 1, 2)
+
 
 @needs_compiled
 def test_compiled_feed_checks_its_receiver() -> None:

@@ -519,13 +519,14 @@ install(PyObject *module, PyObject *args)
         return NULL;
     }
     PyTypeObject *pt = (PyTypeObject *)ptype, *et = (PyTypeObject *)etype;
+    Py_ssize_t new_poff[P_COUNT], new_eoff[E_COUNT]; /* committed only when all match */
     for (int i = 0; i < P_COUNT; i++) {
-        if (slot_offset(pt, parser_slots[i], &poff[i]) < 0) {
+        if (slot_offset(pt, parser_slots[i], &new_poff[i]) < 0) {
             return NULL;
         }
     }
     for (int i = 0; i < E_COUNT; i++) {
-        if (slot_offset(et, event_slots[i], &eoff[i]) < 0) {
+        if (slot_offset(et, event_slots[i], &new_eoff[i]) < 0) {
             return NULL;
         }
     }
@@ -537,10 +538,16 @@ install(PyObject *module, PyObject *args)
                      et->tp_name);
         return NULL;
     }
+    PyObject *method = PyDescr_NewMethod(pt, &feed_def);
+    if (method == NULL) {
+        return NULL;
+    }
+    memcpy(poff, new_poff, sizeof(poff));
+    memcpy(eoff, new_eoff, sizeof(eoff));
     Py_XSETREF(parser_type, (PyTypeObject *)Py_NewRef(ptype));
     Py_XSETREF(event_type, (PyTypeObject *)Py_NewRef(etype));
     Py_XSETREF(python_feed, Py_NewRef(pfeed));
-    return PyDescr_NewMethod(pt, &feed_def);
+    return method;
 }
 
 static PyMethodDef module_methods[] = {
