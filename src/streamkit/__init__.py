@@ -8,6 +8,7 @@ and Changes), :class:`Driver` (the three for one stream, sans-IO), then :func:`s
 
 Names are loaded when first used: ``import streamkit`` imports no HTTP, async or terminal
 library, and the core (parser, models, events, fold, driver) needs only attrs and orjson.
+``__compiled__`` says whether the optional C speedups are active (see ``docs/speedups.md``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
         replay,
     )
     from .sse import ServerSentEvent, SSEError, SSEParser
+
+    __compiled__: bool
 
 #: Each public name and the module that defines it.
 _WHERE: dict[str, str] = {
@@ -106,6 +109,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__compiled__":  # whether the C speedups are active: known once sse is loaded
+        value = importlib.import_module(".sse", __name__).__compiled__
+        globals()[name] = value
+        return value
     where = _WHERE.get(name)
     if where is None:
         raise AttributeError(f"module 'streamkit' has no attribute {name!r}")
@@ -115,4 +122,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_WHERE})
+    return sorted({*globals(), *_WHERE, "__compiled__"})

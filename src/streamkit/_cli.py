@@ -43,6 +43,7 @@ from .record import (
 from .record._format import FileChunks
 from .record._redact import Scrubber, is_secret, redact_url
 from .sse import SSEError
+from .sse import __compiled__ as _compiled
 
 __all__ = ["main"]
 
@@ -632,7 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
             "run the demo; serve the local emulator of the API."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"streamkit {__version__}")
+    path = "compiled C speedups" if _compiled else "pure Python"
+    parser.add_argument("--version", action="version", version=f"streamkit {__version__} ({path})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     command = commands.add_parser("replay", help="render a recorded run live")

@@ -10,11 +10,20 @@ and an unterminated block at the end of the stream discarded. An event is return
 Lines are split on the raw bytes (CR and LF never occur inside a multi-byte UTF-8
 sequence), so byte offsets are exact and a character split across chunks is decoded
 whole; each line is decoded when complete.
+
+When the optional C extension ``streamkit._speedups`` is built (see ``docs/speedups.md``),
+:meth:`SSEParser.feed` is its compiled twin of the fast path below, which returns exactly
+the same events, errors and state and hands every other input to :func:`python_feed`, the
+pure-Python code here (the reference). ``__compiled__`` says which is active;
+``STREAMKIT_PURE_PYTHON=1`` in the environment keeps it pure Python.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import warnings
+from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
@@ -328,8 +337,12 @@ class SSEParser:
                     event_type, id_buf, block_retry = self._type, self._id_buf, self._block_retry
             elif block_off >= 0:  # a blank line ending a block
                 if pos - block_off > max_event:
+                    committed = id_buf  # committed first, as on every path
                     self._pos, self._lineno, self._type = pos, lineno, event_type
                     self._block_off, self._block_line = block_off, block_line
+                    self._id_buf, self.last_event_id = id_buf, committed
+                    self._block_retry = block_retry
+                    self._type_line, self._type_value = type_line, type_value
                     self._fail_event(pos)
                 if parts:
                     event: Any = new(slots_class)
@@ -530,6 +543,39 @@ class SSEParser:
     def _note(self, kind: str, line: int, offset: int, text: str, message: str) -> None:
         block = self._block_line if self._block_off >= 0 else None
         self.diagnostics.append(Diagnostic(kind, line, offset, text, message, block))
+
+
+#: The pure-Python :meth:`SSEParser.feed` (the reference implementation), also when the
+#: compiled one is active: ``python_feed(parser, data)``.
+python_feed: Final[Callable[[SSEParser, bytes], list[ServerSentEvent]]] = SSEParser.feed
+
+
+def _use_speedups() -> bool:
+    """Install the compiled ``feed`` when built, allowed and matching; say whether it is."""
+    if os.environ.get("STREAMKIT_PURE_PYTHON", "") not in ("", "0"):
+        return False
+    try:
+        from . import _speedups
+    except ImportError:
+        return False
+    try:
+        if ServerSentEvent.__slots__ != ("event", "data", "id", "retry", "offset", "line"):
+            raise TypeError(f"ServerSentEvent has slots {ServerSentEvent.__slots__}")
+        feed = _speedups.install(SSEParser, ServerSentEvent, python_feed)
+    except TypeError as error:
+        warnings.warn(
+            f"streamkit: the compiled speedups do not match this build ({error}); "
+            "running in pure Python",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return False
+    setattr(SSEParser, "feed", feed)  # noqa: B010 (a method descriptor, not a def)
+    return True
+
+
+#: Whether :meth:`SSEParser.feed` is the compiled one (see ``docs/speedups.md``).
+__compiled__: Final[bool] = _use_speedups()
 
 
 def encode(event: ServerSentEvent) -> bytes:
