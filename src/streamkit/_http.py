@@ -27,10 +27,12 @@ from .record._write import Recorder, atee, tee
 __all__ = [
     "BODY_PEEK",
     "aevent_stream_problem",
+    "apeek",
     "arecord_response",
     "client_factory",
     "event_stream_problem",
     "new_client",
+    "peek",
     "record_response",
     "response_error",
     "response_recorder",
@@ -151,7 +153,7 @@ def event_stream_problem(response: httpx.Response) -> ResponseError | None:
     ok, what, details = _verdict(response, content_type)
     if ok:
         return None
-    return _error(response, content_type, what, details, _peek(response))
+    return _error(response, content_type, what, details, peek(response))
 
 
 async def aevent_stream_problem(response: httpx.Response) -> ResponseError | None:
@@ -160,15 +162,7 @@ async def aevent_stream_problem(response: httpx.Response) -> ResponseError | Non
     ok, what, details = _verdict(response, content_type)
     if ok:
         return None
-    data = b""
-    try:
-        async for chunk in response.aiter_bytes():
-            data += chunk
-            if len(data) >= BODY_PEEK:
-                break
-    except httpx.HTTPError:
-        pass
-    return _error(response, content_type, what, details, data[:BODY_PEEK])
+    return _error(response, content_type, what, details, await apeek(response))
 
 
 def _verdict(response: httpx.Response, content_type: str | None) -> tuple[bool, str, list[str]]:
@@ -233,11 +227,25 @@ def _error(
     )
 
 
-def _peek(response: httpx.Response) -> bytes:
-    """Up to BODY_PEEK bytes of the body; what could be read when reading fails."""
+def peek(response: httpx.Response) -> bytes:
+    """Up to ``BODY_PEEK`` bytes of the body (for an error message); what could be read
+    when reading fails."""
     data = b""
     try:
         for chunk in response.iter_bytes():
+            data += chunk
+            if len(data) >= BODY_PEEK:
+                break
+    except httpx.HTTPError:
+        pass
+    return data[:BODY_PEEK]
+
+
+async def apeek(response: httpx.Response) -> bytes:
+    """The async twin of :func:`peek`."""
+    data = b""
+    try:
+        async for chunk in response.aiter_bytes():
             data += chunk
             if len(data) >= BODY_PEEK:
                 break

@@ -26,7 +26,14 @@ import anyio
 import httpx
 import orjson
 
-from .._http import BODY_PEEK, is_event_stream, response_error
+from .._http import (
+    BODY_PEEK,
+    aevent_stream_problem,
+    apeek,
+    event_stream_problem,
+    peek,
+    response_error,
+)
 from ._errors import APIConnectionError, APITimeoutError
 from ._options import Options, retry_delay
 
@@ -130,7 +137,7 @@ class Transport(_Base):
                     response.read()  # frees the connection for the next attempt
                     delay = retry_delay(options, attempt, response.headers)
                 else:
-                    raise response_error(response, _head(response))
+                    raise response_error(response, peek(response))
             except httpx.TransportError as exc:
                 raise connection_error(exc, request) from exc
             finally:
@@ -154,11 +161,10 @@ class Transport(_Base):
         """Send a streaming call; the event-stream answer, unread (the caller closes it)."""
         request = self.request(method, path, stream=True, **kwargs)
         response = self.send(request)
-        if not is_event_stream(response.headers.get("content-type")):
-            try:
-                raise response_error(response, _head(response))
-            finally:
-                response.close()
+        problem = event_stream_problem(response)  # a 2xx that is not an event stream
+        if problem is not None:
+            response.close()
+            raise problem
         return response
 
 
@@ -196,7 +202,7 @@ class AsyncTransport(_Base):
                     await response.aread()
                     delay = retry_delay(options, attempt, response.headers)
                 else:
-                    raise response_error(response, await _ahead(response))
+                    raise response_error(response, await apeek(response))
             except httpx.TransportError as exc:
                 raise connection_error(exc, request) from exc
             finally:
@@ -218,27 +224,8 @@ class AsyncTransport(_Base):
     async def stream(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         request = self.request(method, path, stream=True, **kwargs)
         response = await self.send(request)
-        if not is_event_stream(response.headers.get("content-type")):
-            try:
-                raise response_error(response, await _ahead(response))
-            finally:
-                await response.aclose()
+        problem = await aevent_stream_problem(response)
+        if problem is not None:
+            await response.aclose()
+            raise problem
         return response
-
-
-def _head(response: httpx.Response) -> bytes:
-    head = b""
-    for chunk in response.iter_bytes():
-        head += chunk
-        if len(head) >= BODY_PEEK:
-            break
-    return head[:BODY_PEEK]
-
-
-async def _ahead(response: httpx.Response) -> bytes:
-    head = b""
-    async for chunk in response.aiter_bytes():
-        head += chunk
-        if len(head) >= BODY_PEEK:
-            break
-    return head[:BODY_PEEK]
