@@ -6,7 +6,8 @@ snapshot then the tail; resuming with Last-Event-ID after random disconnects (mo
 1,000 in one test) loses and duplicates nothing, and each viewer's fold equals the
 server's snapshot; a resume older than the hub holds gets a fresh snapshot, flagged; a
 frozen viewer does not delay the others; heartbeats arrive on an idle stream; stop
-cancels the upstream run; a disconnect does not stop it.
+cancels the upstream run; a disconnect does not stop it, unless the hub was told to stop
+runs that nobody watches.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ WEATHER = {
     },
 }
 HEARTBEAT = 0.2
+UNWATCHED = 0.6
 
 
 class Backend:
@@ -55,6 +57,7 @@ class Backend:
             "main": MemoryHub(),
             "small": MemoryHub(history=5),  # resumes older than 5 events: a fresh snapshot
             "tight": MemoryHub(queue_size=16),  # a viewer 16 frames behind is dropped
+            "watched": MemoryHub(stop_unwatched=UNWATCHED),  # no viewer for 0.6 s: stop
         }
         self.tool_delay = 0.0
 
@@ -66,6 +69,7 @@ class Backend:
                 self.hubs["main"],
                 self.hubs["small"],
                 self.hubs["tight"],
+                self.hubs["watched"],
             ):
                 app.state.client = client
                 app.state.assistant = await client.assistants.create(
@@ -476,3 +480,52 @@ def test_stop_while_the_tools_run_ends_cancelled(
         assert client.threads.runs.retrieve(run["id"], thread_id=run["thread_id"]).status == (
             "cancelled"
         )
+
+
+def test_stop_unwatched_stops_a_run_nobody_watches(
+    backend: tuple[Backend, str], emulator_url: str
+) -> None:
+    """``stop_unwatched``: a viewer reloading (gone for less than the grace time) keeps the
+    run going; once the last viewer has been gone for longer, the run is cancelled
+    upstream and ends ``cancelled``."""
+    back, url = backend
+    hub = back.hubs["watched"]
+    run_id = start_chat(url, f"echo: {words(200)}", tps=40, hub="watched")  # five seconds
+
+    async def main() -> dict[str, Any]:
+        viewer = Viewer(url, run_id, "watched")
+        async with httpx.AsyncClient(timeout=10) as http:
+            for _ in range(4):  # reloads: away for a fraction of the grace time each
+                await viewer.read(http, max_events=3)
+                await anyio.sleep(UNWATCHED / 4)
+            assert hub.relaying(run_id), "a reloading viewer stopped the run"
+            with anyio.fail_after(10):  # then the viewer leaves for good
+                while hub.relaying(run_id):
+                    await anyio.sleep(0.05)
+        assert viewer.faults == []
+        return await final_snapshot(url, run_id, "watched")
+
+    state = anyio.run(main)
+    assert state["end"] == {"reason": "cancelled", "status": "cancelled"}
+    run = state["run"]
+    with streamkit.Client(base_url=emulator_url, api_key=KEY) as client:
+        assert client.threads.runs.retrieve(run["id"], thread_id=run["thread_id"]).status == (
+            "cancelled"
+        )
+
+
+def test_a_watched_run_goes_on_to_its_end(backend: tuple[Backend, str]) -> None:
+    _, url = backend
+    text = words(40)
+    run_id = start_chat(url, f"echo: {text}", tps=40, hub="watched")  # one second
+
+    async def main() -> Viewer:
+        viewer = Viewer(url, run_id, "watched")
+        async with httpx.AsyncClient(timeout=10) as http:
+            with anyio.fail_after(10):
+                await viewer.read(http)
+        return viewer
+
+    viewer = anyio.run(main)
+    assert viewer.faults == [] and viewer.state()["end"]["reason"] == "completed"
+    assert text_of(viewer.state()) == text

@@ -211,8 +211,11 @@ class Hub:
     :meth:`subscribe`. :meth:`stop` ends a relay on purpose; a viewer leaving never does.
     """
 
-    def __init__(self, *, stop_timeout: float = 10.0) -> None:
+    def __init__(self, *, stop_timeout: float = 10.0, stop_unwatched: float | None = None) -> None:
+        if stop_unwatched is not None and not stop_unwatched > 0:
+            raise ValueError("stop_unwatched: a number of seconds above 0, or None")
         self.stop_timeout = stop_timeout
+        self.stop_unwatched = stop_unwatched
         self._encoders: dict[str, Encoder] = {}
         self._relays: dict[str, _Relay] = {}
         self._group: TaskGroup | None = None
@@ -231,6 +234,12 @@ class Hub:
         """A viewer of ``run_id``: a snapshot then the live tail, or, with
         ``last_event_id``, exactly the frames after it (a ``fresh`` snapshot when the hub
         no longer holds them). :class:`RunNotFound` for an unknown run."""
+        raise NotImplementedError
+
+    async def unwatched_for(self, run_id: str) -> float:
+        """Seconds since ``run_id`` last had a viewer, wherever viewers connect (0 while
+        it has one; counted from the run's start when it never had one). What
+        ``stop_unwatched`` measures."""
         raise NotImplementedError
 
     # -- producing
@@ -270,8 +279,15 @@ class Hub:
         ``error`` event; the exception is not raised (the viewers were told)."""
         if run_id in self._relays:
             raise StreamkitError(f"run {run_id!r} is already being relayed")
+        if self.stop_unwatched is not None and self._group is None:
+            raise RuntimeError(
+                "a hub with stop_unwatched watches its runs in its task group: enter "
+                "`async with hub:` first (in your app's lifespan)"
+            )
         control = self._relays[run_id] = _Relay(stream, client)
         await self._append(run_id, [])  # open the run: viewers may subscribe now
+        if self.stop_unwatched is not None and self._group is not None:
+            self._group.start_soon(self._stop_when_unwatched, run_id, control, self.stop_unwatched)
         _started.started()
         error: str | None = None
         reason: str | None = None
@@ -364,6 +380,19 @@ class Hub:
         await control.done.wait()
         return True
 
+    async def _stop_when_unwatched(self, run_id: str, control: _Relay, grace: float) -> None:
+        """Stop ``run_id`` once it has had no viewer for ``grace`` seconds (counted from
+        its start, so a browser that never comes counts too)."""
+        poll = min(grace / 4, 1.0)
+        while not control.done.is_set():
+            with anyio.move_on_after(poll):
+                await control.done.wait()
+                return
+            if await self.unwatched_for(run_id) >= grace:
+                _log.info("run %r had no viewer for %.1f s: stopping it", run_id, grace)
+                await self.stop(run_id)
+                return
+
     def relaying(self, run_id: str) -> bool:
         """True while :meth:`relay` feeds ``run_id`` in this process."""
         return run_id in self._relays
@@ -406,7 +435,7 @@ def _upstream_ids(stream: Any) -> tuple[str, str] | None:
 
 
 class _Run:
-    __slots__ = ("ended", "ended_at", "history", "seq", "view", "viewers")
+    __slots__ = ("ended", "ended_at", "history", "seq", "view", "viewers", "watched_at")
 
     def __init__(self, run_id: str, history: int) -> None:
         self.view = RunView(run_id)
@@ -415,6 +444,7 @@ class _Run:
         self.viewers: dict[Subscription, Any] = {}  # subscription -> its send stream
         self.ended = False
         self.ended_at = 0.0
+        self.watched_at = time.monotonic()  # the last time a viewer left (or the start)
 
 
 class MemoryHub(Hub):
@@ -423,7 +453,10 @@ class MemoryHub(Hub):
     ``history``: the frames per run kept for resumes (older ids get a fresh snapshot);
     ``queue_size``: the frames a viewer may lag behind before it is dropped;
     ``keep_ended``: seconds an ended run stays (late resumes still get its end);
-    ``stop_timeout``: see :meth:`Hub.stop`.
+    ``stop_timeout``: see :meth:`Hub.stop`;
+    ``stop_unwatched``: seconds a run may go without any viewer before the hub stops it
+    (as :meth:`Hub.stop` does, upstream included); None, the default: a run goes on with
+    no one watching, and a disconnect is never a stop.
     """
 
     def __init__(
@@ -433,8 +466,9 @@ class MemoryHub(Hub):
         queue_size: int = 1_000,
         keep_ended: float = 600.0,
         stop_timeout: float = 10.0,
+        stop_unwatched: float | None = None,
     ) -> None:
-        super().__init__(stop_timeout=stop_timeout)
+        super().__init__(stop_timeout=stop_timeout, stop_unwatched=stop_unwatched)
         if history < 1 or queue_size < 1:
             raise ValueError("MemoryHub: history and queue_size must be at least 1")
         self.history = history
@@ -457,6 +491,12 @@ class MemoryHub(Hub):
         """How many viewers ``run_id`` has now."""
         run = self._runs.get(run_id)
         return len(run.viewers) if run is not None else 0
+
+    async def unwatched_for(self, run_id: str) -> float:
+        run = self._runs.get(run_id)
+        if run is None or run.viewers:
+            return 0.0
+        return time.monotonic() - run.watched_at
 
     def forget(self, run_id: str) -> None:
         """Drop an ended run now (its viewers' streams end)."""
@@ -494,6 +534,7 @@ class MemoryHub(Hub):
                 except anyio.WouldBlock:
                     subscription.dropped = True
                     del viewers[subscription]
+                    run.watched_at = time.monotonic()
                     send.close()  # it reads what it holds, then its response ends
             if event["type"] == "end":
                 run.ended = True
@@ -529,6 +570,7 @@ class MemoryHub(Hub):
         def forget(subscription: Subscription) -> None:
             viewer = run.viewers.pop(subscription, None)
             if viewer is not None:
+                run.watched_at = time.monotonic()
                 viewer.close()
 
         subscription = Subscription(first, receive, forget, fresh=fresh)
