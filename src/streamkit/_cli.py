@@ -5,9 +5,10 @@
 through one :class:`~streamkit.Driver` (tolerant decoding, lenient fold, parser
 diagnostics), and show the result; ``record`` does the same with a live response while
 writing it; ``demo`` runs a conversation through the client against the emulator, which
-``emulator`` serves. Errors are one line on stderr prefixed
-``streamkit:``; exit status 0 on success, 1 when ``validate`` found problems, 2 for usage,
-input and network errors, 130 when interrupted. See ``docs/cli.md``.
+``emulator`` serves (``demo --serve``: a chat page in the browser, ``_demo_serve.py``).
+Errors are one line on stderr prefixed ``streamkit:``; exit status 0 on success, 1 when
+``validate`` found problems, 2 for usage, input and network errors, 130 when interrupted.
+See ``docs/cli.md``.
 """
 
 from __future__ import annotations

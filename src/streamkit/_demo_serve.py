@@ -16,7 +16,8 @@ The page (``_demo_static/``: ``index.html``, ``demo.css``, ``demo.js``; no build
 no CDN) folds the events with ``streamkit-relay.js``, keeps the run id in the URL
 (``#run=<id>``) and the state with its last event id in ``sessionStorage``, so a reload
 resumes after the last event it showed and a second tab on the same URL shows the same
-run. :func:`serve_demo` is the command: the emulator, this app on uvicorn, until Ctrl+C.
+run. :func:`serve_demo` is the command: the emulator, this app on uvicorn, until Ctrl+C,
+which stops the runs still going (cancelled upstream) before the server closes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import anyio
 import attrs
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -73,6 +75,7 @@ MAX_TEXT = 4000
 #: How many turns the app remembers (the oldest are forgotten first).
 MAX_TURNS = 1000
 _STATIC = ("index.html", "demo.css", "demo.js")
+_STOP_TIMEOUT = 3.0  # seconds a stop waits for the upstream run to end, at Ctrl+C
 
 
 def get_current_weather(location: str, unit: str = "celsius") -> str:
@@ -114,7 +117,8 @@ def create_demo_app(
     default), also ``app.state.hub``. Routes: ``GET /`` (the page), ``GET /static/...``,
     ``POST /chat`` (``{"text", "after"?}`` → ``{"run_id"}``; ``after`` continues that
     run's thread), ``GET /chat/{run_id}`` (``{"turns": [{"run_id", "text"}, ...]}``,
-    oldest first) and the relay under ``/relay``.
+    oldest first) and the relay under ``/relay``. ``await app.state.stop_runs()`` stops
+    every run still going (their viewers get their ``end``), before a shutdown.
     """
     relay_hub = hub if hub is not None else MemoryHub()
     turns: OrderedDict[str, _Turn] = OrderedDict()
@@ -199,6 +203,12 @@ def create_demo_app(
             run_id = turn.previous
         return JSONResponse({"turns": chain[::-1]})
 
+    async def stop_runs() -> None:
+        async with anyio.create_task_group() as group:
+            for run_id in list(turns):
+                if relay_hub.relaying(run_id):
+                    group.start_soon(relay_hub.stop, run_id)
+
     app = Starlette(
         routes=[
             Route("/", page, methods=["GET"]),
@@ -210,6 +220,7 @@ def create_demo_app(
         lifespan=lifespan,
     )
     app.state.hub = relay_hub
+    app.state.stop_runs = stop_runs
     return app
 
 
@@ -227,7 +238,8 @@ def serve_demo(
 
     key = "sk-demo"
     with serve_in_thread(create_app(api_key=key)) as emulator_url:
-        app = create_demo_app(emulator_url, key, tokens_per_second=tokens_per_second)
+        hub = MemoryHub(stop_timeout=_STOP_TIMEOUT)
+        app = create_demo_app(emulator_url, key, tokens_per_second=tokens_per_second, hub=hub)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
@@ -241,6 +253,15 @@ def serve_demo(
             print("press Ctrl+C to stop", flush=True)
             if open_browser:
                 webbrowser.open(url)
+
+            class Server(uvicorn.Server):
+                async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+                    # stop the runs first: their viewers' streams end, so the server's
+                    # connections close by themselves instead of being cut
+                    with anyio.move_on_after(_STOP_TIMEOUT + 1):
+                        await app.state.stop_runs()
+                    await super().shutdown(sockets)
+
             config = uvicorn.Config(
                 app,
                 log_level="warning",
@@ -249,7 +270,7 @@ def serve_demo(
                 timeout_graceful_shutdown=1,
             )
             with contextlib.suppress(KeyboardInterrupt):
-                uvicorn.Server(config).run(sockets=[sock])
+                Server(config).run(sockets=[sock])
         finally:
             sock.close()
     return 0
