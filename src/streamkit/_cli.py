@@ -5,9 +5,10 @@
 through one :class:`~streamkit.Driver` (tolerant decoding, lenient fold, parser
 diagnostics), and show the result; ``record`` does the same with a live response while
 writing it; ``demo`` runs a conversation through the client against the emulator, which
-``emulator`` serves. Errors are one line on stderr prefixed
-``streamkit:``; exit status 0 on success, 1 when ``validate`` found problems, 2 for usage,
-input and network errors, 130 when interrupted. See ``docs/cli.md``.
+``emulator`` serves (``demo --serve``: a chat page in the browser, ``_demo_serve.py``).
+Errors are one line on stderr prefixed ``streamkit:``; exit status 0 on success, 1 when
+``validate`` found problems, 2 for usage, input and network errors, 130 when interrupted.
+See ``docs/cli.md``.
 """
 
 from __future__ import annotations
@@ -264,6 +265,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ) from None
     speed = _speed(args, True)
     tokens_per_second = None if speed is None else DEMO_TOKENS_PER_SECOND * speed
+    if args.serve:
+        from ._demo_serve import serve_demo
+
+        if args.save:
+            raise CLIError("demo: --save records the terminal demo; it does not go with --serve")
+
+        try:
+            return serve_demo(
+                host=args.host,
+                port=args.port,
+                tokens_per_second=tokens_per_second,
+                open_browser=not args.no_browser,
+            )
+        except OSError as e:
+            raise CLIError(f"demo --serve: {args.host}:{args.port}: {e.strerror or e}") from None
     try:
         return run_demo(tokens_per_second=tokens_per_second, plain=args.plain, save=args.save)
     except OSError as e:
@@ -667,6 +683,16 @@ def build_parser() -> argparse.ArgumentParser:
     command = commands.add_parser("demo", help="a run with a tool call, live from the emulator")
     _add_speed(command)
     command.add_argument("--save", metavar="FILE", help="also write the streams as a recording")
+    command.add_argument(
+        "--serve", action="store_true", help="serve a chat page in the browser (the relay)"
+    )
+    command.add_argument("--host", default="127.0.0.1", help="with --serve: default 127.0.0.1")
+    command.add_argument(
+        "--port", type=int, default=0, help="with --serve: default 0 (a free port)"
+    )
+    command.add_argument(
+        "--no-browser", action="store_true", help="with --serve: do not open a browser"
+    )
     command.set_defaults(func=cmd_demo)
 
     command = commands.add_parser("emulator", help="serve a local emulator of the API")
