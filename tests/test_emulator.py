@@ -611,3 +611,23 @@ def test_command(tmp_path: Any) -> None:
         timeout=30,
     )
     assert bad.returncode == 2 and "missing.sse" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("question", "locations"),
+    [
+        (
+            "Weather in Paris, Tokyo, Rome, Lima and Oslo?",
+            ["Paris", "Tokyo", "Rome", "Lima", "Oslo"],
+        ),
+        ("What is the weather in San Francisco, CA and Paris?", ["San Francisco, CA", "Paris"]),
+        ("What is the weather in Boston; Denver?", ["Boston", "Denver"]),
+    ],
+)
+def test_weather_calls_one_function_per_place_listed(
+    api: httpx.Client, question: str, locations: list[str]
+) -> None:
+    run = ask(api, question, tools=[WEATHER_TOOL]).get_final_run()
+    assert run is not None and run.required_action is not None
+    calls = run.required_action.submit_tool_outputs.tool_calls
+    assert [json.loads(call.function.arguments)["location"] for call in calls] == locations

@@ -65,7 +65,9 @@ _MARKER = re.compile(r"\[script:([a-z_]+)\]")
 _MARKER_WITH_SPACE = re.compile(r"\s*\[script:[a-z_]+\]")
 _PIECE = re.compile(r"\s*\S+|\s+")
 _LOCATIONS = re.compile(r"\bin\s+([^?!.]+)", re.IGNORECASE)
-_SPLIT_LOCATIONS = re.compile(r"\s*(?:;|,?\s+and\s+|,\s*(?=[A-Z][a-z]+(?:\s|$)))\s*")
+# a comma splits before a capitalised word ("Paris, Tokyo, Rome") but not before a state
+# code ("San Francisco, CA")
+_SPLIT_LOCATIONS = re.compile(r"\s*(?:;|,?\s+and\s+|,\s*(?=[A-Z][a-z]+(?:[\s,;.?!]|$)))\s*")
 _UNITS = re.compile(r"\s*\bin\s+(?:celsius|fahrenheit)\b", re.IGNORECASE)
 _EXPRESSION = re.compile(r"[\d(][\d\s+\-*/%().]*")
 
