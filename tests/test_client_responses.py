@@ -12,11 +12,14 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import streamkit
 from streamkit.client import ResponseStream, ToolCallError, ToolLoopError
 from streamkit.emulator import Emulator, Script, create_app, serve_in_thread
 from streamkit.emulator._script import FunctionCall, FunctionCalls, TextReply
+from streamkit.fold import ErrorReceived
 from streamkit.protocols.responses import ResponsesState
 
 KEY = "sk-responses-live"
@@ -251,7 +254,10 @@ def test_retrieve_stream_continues_a_snapshot_from_the_cursor(
     assert [p.kind for p in rest.state.problems] == ["truncated"] and not rest.truncated
 
 
-@pytest.mark.parametrize("cut", [2, 3, 7, 20])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cut=st.integers(1, 50))
 def test_a_dropped_background_stream_resumes_by_itself(client: streamkit.Client, cut: int) -> None:
     # The fault header goes with every resume too: the server cuts every `cut` events.
     watch = Watch()
@@ -269,6 +275,20 @@ def test_a_dropped_background_stream_resumes_by_itself(client: streamkit.Client,
     assert watch.text == text and "".join(text) == WORDS
     assert snapshot(stream.state) == whole and not stream.state.problems
     assert set(watch.done.values()) == {1}
+
+
+def test_an_error_event_ends_the_stream_without_a_resume(client: streamkit.Client) -> None:
+    stream = client.responses.stream(
+        model="gpt-5",
+        input=f"echo: {WORDS}",
+        background=True,
+        reconnect="poll",
+        extra_headers={"X-Emulator-Fault": "error:6"},
+    )
+    changes = list(stream.changes())
+    errors = [change for change in changes if isinstance(change, ErrorReceived)]
+    assert len(errors) == 1 and errors[0].error.code == "server_error"
+    assert not stream.truncated and stream.get_final_text() == "word0"  # nothing resumed
 
 
 def test_a_dropped_stream_that_cannot_be_resumed(client: streamkit.Client) -> None:
