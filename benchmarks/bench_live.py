@@ -11,7 +11,8 @@ process is the client.
 * (b) the client's overhead: the same unpaced echo stream of 2,000 deltas read to the
   end with a handler counting text deltas, through ``Client.threads.runs.stream`` vs
   plain ``httpx`` + ``streamkit.stream`` (target: within 1.1x); the same for the async
-  client vs ``httpx.AsyncClient`` + ``streamkit.astream``.
+  client vs ``httpx.AsyncClient`` + ``streamkit.astream``; and the Responses API's
+  ``Client.responses.stream`` vs ``httpx`` + ``streamkit.stream`` on ``POST /responses``.
 
 Run: python benchmarks/bench_live.py [--streams N] [--repeat R]   (about 30 s)
 """
@@ -180,6 +181,28 @@ def compare(
     return statistics.median(times["plain"]), statistics.median(times["ours"])
 
 
+def overhead_responses(base_url: str, repeat: int) -> tuple[float, float]:
+    body = {"model": "gpt-5", "input": words(DELTAS)}
+    http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=60)
+    client = streamkit.Client(base_url=base_url, api_key=KEY, timeout=60)
+
+    def plain() -> None:
+        handler = Count()
+        with http.stream("POST", "/responses", json={**body, "stream": True}) as response:
+            streamkit.stream(response, handler=handler).until_done()
+        assert handler.n == DELTAS
+
+    def ours() -> None:
+        handler = Count()
+        client.responses.stream(handler=handler, **body).until_done()
+        assert handler.n == DELTAS
+
+    result = compare(plain, ours, repeat)
+    http.close()
+    client.close()
+    return result
+
+
 async def overhead_async(base_url: str, repeat: int) -> tuple[float, float]:
     body_thread = {"messages": [{"role": "user", "content": words(DELTAS)}]}
     http = httpx.AsyncClient(
@@ -236,6 +259,11 @@ def main() -> None:
         print(
             f"    async, {DELTAS} deltas: httpx + streamkit.astream {plain * 1000:7.1f} ms   "
             f"AsyncClient {ours * 1000:7.1f} ms   ratio {ours / plain:.3f}x (target <= 1.1x)"
+        )
+        plain, ours = overhead_responses(base_url, args.repeat)
+        print(
+            f"(c) Responses, {DELTAS} deltas: httpx + streamkit.stream {plain * 1000:7.1f} ms   "
+            f"Client.responses {ours * 1000:7.1f} ms   ratio {ours / plain:.3f}x"
         )
         print(f"total {time.perf_counter() - began:.1f} s")
     finally:

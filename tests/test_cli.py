@@ -968,3 +968,116 @@ def test_many_blocks_without_data_prefix_are_each_reported_once(
     assert status == 1
     kinds = [line.split(": ")[1] for line in out.splitlines()]
     assert kinds.count("missing_data") == 500 and "dataless_block" not in kinds
+
+
+# --- Responses API recordings (issue 14) ---------------------------------------------------
+
+RESPONSES = sorted((SHARED / "recordings" / "responses").glob("*.sse"))
+needs_responses = pytest.mark.skipif(not RESPONSES, reason="no Responses recordings")
+
+
+def responses_fold(path: Path) -> Any:
+    import streamkit
+
+    stream = streamkit.stream(path.read_bytes(), protocol="responses", strict=False)
+    stream.until_done()
+    return stream.state
+
+
+@needs_responses
+@pytest.mark.parametrize("path", RESPONSES, ids=[p.name for p in RESPONSES])
+def test_inspect_responses_recordings(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = responses_fold(path)
+    status, out, err = run(capsys, "inspect", str(path))
+    assert status == 0, err
+    lines = out.splitlines()
+    assert "(Responses API), 1 response(s)" in lines[0] and "0 problem(s)" in lines[0]
+    response = state.current_run
+    usage = response.usage
+    assert lines[1] == (
+        f"response {response.id}  completed  {response.model}  (tokens: "
+        f"{usage.input_tokens} input + {usage.output_tokens} output = {usage.total_tokens})"
+    )
+    for item in state.items.values():
+        assert any(line.startswith(f"{item.type} {item.id}") for line in lines), item.id
+        if item.type == "function_call":
+            assert f"  {item.name}({item.arguments})  call_id {item.call_id}" in lines
+        if item.type == "message":
+            text = item.content[0].text
+            assert all(f"  | {line}" in lines for line in text.splitlines())
+
+    status, out, err = run(capsys, "inspect", "--json", str(path))
+    assert status == 0, err
+    data = json.loads(out)
+    assert set(data) == {"responses", "items", "problems"} and data["problems"] == []
+    assert data["responses"] == [r.to_dict() for r in state.responses.values()]
+    assert data["items"] == [i.to_dict() for i in state.items.values()]
+    assert data["items"] == data["responses"][0]["output"]  # the fold equals the final output
+
+
+@needs_responses
+@pytest.mark.parametrize("path", RESPONSES, ids=[p.name for p in RESPONSES])
+def test_validate_and_replay_responses_recordings(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = responses_fold(path)
+    status, out, err = run(capsys, "validate", str(path))
+    assert status == 0 and "clean" in out, out + err
+    status, out, err = run(capsys, "replay", "--instant", "--plain", str(path))
+    assert status == 0, err
+    response = state.current_run
+    assert out.splitlines()[-1].startswith(f"response {response.id} completed · tokens: ")
+    for item in state.items.values():
+        if item.type == "message":  # the text streamed whole, under its header
+            assert f"assistant ({item.id}):\n{item.content[0].text}\n" in out
+        elif item.type == "function_call":
+            assert f"  function {item.name} arguments:\n{item.arguments}\n" in out
+        elif item.type == "reasoning" and item.summary:
+            assert f"reasoning ({item.id}):\n{item.summary[0].text}" in out
+
+
+@needs_responses
+def test_replay_responses_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rich.console
+
+    path = SHARED / "recordings" / "responses" / "function_call_reasoning_phase.sse"
+    monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda self: True))
+    status, out, err = run(capsys, "replay", "--instant", str(path))
+    assert status == 0, err
+    out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out)
+    assert "response resp_0fabc13af1ee" in out and "completed" in out
+    assert "tokens: 63 input + 69 output = 132" in out
+    assert "function get_capital" in out and '"country": "PotatoLand"' in out
+    assert "check the capital lookup tool" in out
+
+
+def test_validate_responses_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def sse(event: dict[str, Any]) -> str:
+        return f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
+
+    response = {"id": "resp_1", "object": "response", "status": "in_progress", "output": []}
+    item = {"id": "msg_1", "type": "message", "role": "assistant", "content": []}
+    where = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+    events = [
+        {"type": "response.created", "response": response, "sequence_number": 0},
+        {"type": "response.output_item.added", "output_index": 0, "item": item,
+         "sequence_number": 1},
+        {"type": "response.output_text.delta", **where, "delta": "Hi", "sequence_number": 3},
+        {"type": "error", "error": {"type": "server_error", "code": "server_error",
+         "message": "boom"}, "sequence_number": 4},
+    ]  # fmt: skip
+    path = tmp_path / "bad.sse"
+    path.write_text("".join(sse(event) for event in events))
+    status, out, _ = run(capsys, "validate", str(path))
+    assert status == 1
+    assert (
+        f"{path}:7: sequence_gap: response.output_text.delta has sequence_number 3 after 1" in out
+    )
+    assert f"{path}:10: server_error: server_error: boom" in out
+    cut = tmp_path / "cut.sse"
+    cut.write_text("".join(sse(event) for event in events[:3]))
+    status, out, _ = run(capsys, "inspect", str(cut))
+    assert status == 0 and "response resp_1  in_progress" in out
+    assert "  | Hi" in out and "truncated" in out

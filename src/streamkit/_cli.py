@@ -4,9 +4,11 @@
 ``text/event-stream`` body (the format is detected from content) a chunk at a time,
 through one :class:`~streamkit.Driver` (tolerant decoding, lenient fold, parser
 diagnostics), and show the result; ``record`` does the same with a live response while
-writing it; ``demo`` runs a conversation through the client against the emulator, which
-``emulator`` serves (``demo --serve``: a chat page in the browser, ``_demo_serve.py``).
-Errors are one line on stderr prefixed ``streamkit:``; exit status 0 on success, 1 when
+writing it. Either protocol is read, told from the first event: an Assistants run, or a
+Responses stream (summarised as its responses and output items). ``demo`` runs a
+conversation through the client against the emulator, which ``emulator`` serves
+(``demo --serve``: a chat page in the browser, ``_demo_serve.py``). Errors are one line
+on stderr prefixed ``streamkit:``; exit status 0 on success, 1 when
 ``validate`` found problems, 2 for usage, input and network errors, 130 when interrupted.
 See ``docs/cli.md``.
 """
@@ -30,7 +32,7 @@ import orjson
 from . import _changes as c
 from ._driver import DEFAULT_LIMITS, Driver
 from ._version import __version__
-from .events import ErrorEvent, Event, RecoveredEventWarning
+from .events import Event, RecoveredEventWarning
 from .fold import State
 from .record import (
     REDACTED,
@@ -79,9 +81,10 @@ class Report:
 
 
 class Pipeline:
-    """The CLI's :class:`~streamkit.Driver` (tolerant decoding, lenient fold, parser
-    diagnostics), fed chunk by chunk; and what ``validate`` reports beyond the fold's
-    problems: the server's ``error`` events, and where the data of a bad event was.
+    """The CLI's :class:`~streamkit.Driver` (either protocol, told from the first event;
+    tolerant decoding, lenient fold, parser diagnostics), fed chunk by chunk; and what
+    ``validate`` reports beyond the fold's problems: the server's ``error`` events, and
+    where the data of a bad event was.
 
     It holds the snapshots and what it reports, never the stream: memory follows the
     final state, not the size of the input.
@@ -96,18 +99,30 @@ class Pipeline:
     ) -> None:
         self.name = name
         self.driver = Driver(
+            protocol="auto",
             strict=False,
             tolerant=True,
             diagnostics=True,
             max_line_bytes=max_line_bytes,
             max_event_bytes=max_event_bytes,
         )
-        self.state: State = self.driver.state
-        self.errors: list[ErrorEvent] = []
+        #: The server's ``error`` events, with the error each carried.
+        self.errors: list[tuple[Event, Any]] = []
         #: The first and last ``data`` line of each event a Problem was reported for.
         self.data_lines: dict[int, tuple[int, int]] = {}
         #: The number of the input's last line, known once closed.
         self.last_line = 0
+
+    @property
+    def state(self) -> State:
+        """The fold (a :class:`~streamkit.protocols.responses.ResponsesState` for a
+        Responses stream: the first event decides)."""
+        return self.driver.state  # type: ignore[no-any-return]
+
+    @property
+    def responses(self) -> bool:
+        """Whether the stream is a Responses API stream."""
+        return self.driver.protocol.name == "responses"
 
     @property
     def events(self) -> int:
@@ -120,8 +135,9 @@ class Pipeline:
         lines = self.driver.parser.data_lines
         try:
             for event, changes in self.driver.feed(chunk):
-                if event.__class__ is ErrorEvent:
-                    self.errors.append(event)
+                for change in changes:
+                    if change.__class__ is c.ErrorReceived:
+                        self.errors.append((event, change.error))
                 if changes and changes[0].__class__ is c.Problem and event.sse is not None:
                     offset = event.sse.offset
                     if offset is not None and offset in lines:
@@ -211,7 +227,7 @@ def _render(chunks: Iterable[bytes], pipeline: Pipeline, *, total: int | None, p
     console = Console()
     renderer: Renderer
     if console.is_terminal and not plain:
-        renderer = LiveRenderer(console, pipeline.state, total=total)
+        renderer = LiveRenderer(console, lambda: pipeline.state, total=total)
     else:
         renderer = PlainRenderer(sys.stdout)
     done = 0
@@ -290,7 +306,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _snapshot_json(pipeline: Pipeline, reports: list[Report]) -> dict[str, Any]:
-    state = pipeline.state
+    state: Any = pipeline.state
+    if pipeline.responses:
+        return {
+            "responses": [response.to_dict() for response in state.responses.values()],
+            "items": [item.to_dict() for item in state.items.values()],
+            "problems": [attrs.asdict(report) for report in reports],
+        }
     return {
         "runs": [run.to_dict() for run in state.runs.values()],
         "steps": [step.to_dict() for step in state.steps.values()],
@@ -302,6 +324,9 @@ def _snapshot_json(pipeline: Pipeline, reports: list[Report]) -> dict[str, Any]:
 def _summary(path: str, pipeline: Pipeline, reports: list[Report]) -> Iterator[str]:
     from ._render import usage_text
 
+    if pipeline.responses:
+        yield from _responses_summary(path, pipeline, reports)
+        return
     state = pipeline.state
     yield (
         f"{path}: {pipeline.events} events, {len(state.runs)} run(s), "
@@ -335,6 +360,75 @@ def _summary(path: str, pipeline: Pipeline, reports: list[Report]) -> Iterator[s
         yield "problems:"
         for report in reports:
             yield f"  line {report.line}: {report.kind}: {report.message}"
+
+
+def _responses_summary(path: str, pipeline: Pipeline, reports: list[Report]) -> Iterator[str]:
+    from ._render import run_error, usage_text
+
+    state: Any = pipeline.state
+    yield (
+        f"{path}: {pipeline.events} events (Responses API), {len(state.responses)} "
+        f"response(s), {len(state.items)} item(s), {len(reports)} problem(s)"
+    )
+    for response in state.responses.values():
+        usage = usage_text(response)
+        model = f"  {response.model}" if response.model else ""
+        yield f"response {response.id}  {response.status}{model}" + (
+            f"  ({usage})" if usage else ""
+        )
+        error = run_error(response)
+        if error is not None:
+            yield f"  error: {error[0]}: {error[1]}"
+        details = response.incomplete_details
+        if details is not None:
+            yield f"  incomplete: {details.to_dict().get('reason')}"
+    for item in state.items.values():
+        yield from _item_summary(item.to_dict())
+    if reports:
+        yield "problems:"
+        for report in reports:
+            yield f"  line {report.line}: {report.kind}: {report.message}"
+
+
+def _item_summary(raw: dict[str, Any]) -> Iterator[str]:
+    """One output item of a response, as the API's JSON."""
+    kind = raw.get("type")
+    status = f"  {raw['status']}" if raw.get("status") else ""
+    if kind == "message":
+        yield f"message {raw.get('id')}  {raw.get('role')}{status}"
+        for part in raw.get("content") or []:
+            if part.get("type") == "output_text":
+                for line in str(part.get("text") or "").splitlines() or [""]:
+                    yield f"  | {line}"
+                for note in part.get("annotations") or []:
+                    where = note.get("url") or note.get("file_id") or note.get("filename")
+                    yield f"  [{note.get('type')}] {where}"
+            elif part.get("type") == "refusal":
+                yield f"  [refusal] {part.get('refusal')}"
+            else:
+                yield f"  [{part.get('type')}]"
+    elif kind == "reasoning":
+        yield f"reasoning {raw.get('id')}{status}"
+        for part in raw.get("summary") or []:
+            for line in str(part.get("text") or "").splitlines():
+                yield f"  ~ {line}"
+    elif kind in ("function_call", "custom_tool_call", "mcp_call"):
+        text = raw.get("arguments") if kind != "custom_tool_call" else raw.get("input")
+        yield f"{kind} {raw.get('id')}{status}"
+        yield f"  {raw.get('name')}({text or ''})" + (
+            f"  call_id {raw['call_id']}" if raw.get("call_id") else ""
+        )
+        if raw.get("output") is not None:
+            yield f"    -> {raw.get('output')}"
+    elif kind == "code_interpreter_call":
+        yield f"{kind} {raw.get('id')}{status}"
+        for line in str(raw.get("code") or "").splitlines():
+            yield f"  >>> {line}"
+        for out in raw.get("outputs") or []:
+            for line in str(out.get("logs") or f"[{out.get('type')}]").splitlines():
+                yield f"  {line}"
+    else:
+        yield f"{kind} {raw.get('id')}{status}"
 
 
 def _step_summary(step: Any) -> Iterator[str]:
@@ -399,8 +493,7 @@ def _reports(truncated_recording: bool, pipeline: Pipeline) -> list[Report]:
         Report(_event_line(pipeline, p.event, p.kind), p.kind, p.message)
         for p in pipeline.state.problems
     ]
-    for event in pipeline.errors:
-        error = event.data
+    for event, error in pipeline.errors:
         reports.append(
             Report(
                 _event_line(pipeline, event, ""), "server_error", f"{error.code}: {error.message}"
@@ -645,7 +738,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="streamkit",
         description=(
-            "Replay, inspect, validate and record Assistants API event streams; "
+            "Replay, inspect, validate and record Assistants and Responses API event "
+            "streams; "
             "run the demo; serve the local emulator of the API."
         ),
     )

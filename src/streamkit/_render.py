@@ -7,11 +7,16 @@ Two renderers share one interface (``update(changes)``, ``progress(done)``, ``cl
   streaming message text, a progress line) a dozen times a second.
 - :class:`PlainRenderer` prints an incremental transcript, piece by piece, for pipes and
   files: text and arguments appear as they stream, one header line per new item.
+
+Both read Changes and snapshots of either protocol: an Assistants run (runs, steps,
+messages) or a Responses stream (the response is the run; its output items are drawn in
+order: messages, reasoning summaries, function and hosted tool calls).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from . import _changes as c
@@ -24,11 +29,11 @@ from .models import (
     FunctionToolCall,
     Message,
     MessageCreationStepDetails,
-    Run,
     RunStep,
     TextContentBlock,
     ToolCallsStepDetails,
 )
+from .protocols.responses import ResponsesState, ToolCallProgress
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -36,7 +41,7 @@ if TYPE_CHECKING:
 
     from .fold import State
 
-__all__ = ["LiveRenderer", "PlainRenderer", "Renderer", "usage_text"]
+__all__ = ["LiveRenderer", "PlainRenderer", "Renderer", "run_error", "usage_text"]
 
 
 class Renderer(Protocol):
@@ -47,15 +52,34 @@ class Renderer(Protocol):
     def close(self) -> None: ...
 
 
-def usage_text(run: Run) -> str | None:
-    """``run.usage`` as one phrase, or None when the run has no usage yet."""
+def usage_text(run: Any) -> str | None:
+    """``run.usage`` (a run's or a response's) as one phrase, or None when it has none yet."""
     usage = run.usage
     if usage is None:
         return None
+    if hasattr(usage, "input_tokens"):  # a response's usage
+        return (
+            f"tokens: {usage.input_tokens or 0} input + {usage.output_tokens or 0} "
+            f"output = {usage.total_tokens or 0}"
+        )
     return (
         f"tokens: {usage.prompt_tokens or 0} prompt + {usage.completion_tokens or 0} "
         f"completion = {usage.total_tokens or 0}"
     )
+
+
+def run_error(run: Any) -> tuple[Any, Any] | None:
+    """The ``(code, message)`` a run (``last_error``) or a response (``error``) failed
+    with, or None."""
+    error = getattr(run, "last_error", None) or getattr(run, "error", None)
+    if error is None:
+        return None
+    return getattr(error, "code", None), getattr(error, "message", None)
+
+
+def _word(run: Any) -> str:
+    """What to call the run: ``response`` for a Responses API response."""
+    return "response" if getattr(run, "object", None) == "response" else "run"
 
 
 def _size(n: int) -> str:
@@ -66,13 +90,30 @@ def _size(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MiB"
 
 
+_TEXT_PARTS = frozenset({"output_text", "summary_text", "reasoning_text"})
+
+
 def _text_of(part: Any) -> str:
     if isinstance(part, TextContentBlock) and part.text is not None:
         return part.text.value or ""
-    return f"[{getattr(part, 'type', 'content')}]"
+    kind = getattr(part, "type", None)
+    if kind in _TEXT_PARTS:  # a Responses part
+        return str(part.text or "")
+    if kind == "refusal" and isinstance(getattr(part, "refusal", None), str):
+        return f"[refusal] {part.refusal}"
+    return f"[{kind or 'content'}]"
 
 
 def _annotation_lines(part: Any) -> list[str]:
+    if getattr(part, "type", None) == "output_text":  # a Responses part
+        lines = []
+        for note in part.annotations or []:
+            raw = note.to_dict()
+            target = raw.get("url") or raw.get("file_id") or raw.get("filename")
+            lines.append(
+                f"[{raw.get('type')}] {raw.get('title') or raw.get('filename')} -> {target}"
+            )
+        return lines
     if not isinstance(part, TextContentBlock) or part.text is None:
         return []
     lines = []
@@ -88,7 +129,11 @@ def _call_title(call: Any) -> str:
     if isinstance(call, FunctionToolCall):
         name = call.function.name if call.function is not None else None
         return f"function {name or '?'}"
-    return str(getattr(call, "type", "tool call"))
+    kind = str(getattr(call, "type", None) or "tool call")
+    name = getattr(call, "name", None)
+    if kind == "function_call":  # a Responses function call
+        return f"function {name or '?'}"
+    return f"{kind} {name}" if isinstance(name, str) else kind
 
 
 def _logs_of(call: CodeInterpreterToolCall) -> str:
@@ -113,6 +158,19 @@ class _Order:
                     self.items.append(("step", change.step.id))
             elif isinstance(change, c.MessageCreated):
                 self.items.append(("message", change.message.id))
+
+
+#: Content part kinds the transcript streams (text, a refusal, a reasoning summary).
+_SHOWN_PARTS = frozenset({"text", "refusal", "reasoning"})
+#: Tool call kinds whose deltas are arguments or input text.
+_ARGUMENT_CALLS = frozenset({"function", "function_call", "custom_tool_call", "mcp_call"})
+
+
+def _part_header(change: c.ContentPartDelta | c.ContentPartDone) -> str:
+    message = change.message
+    who = getattr(message, "role", None) or getattr(message, "type", None) or "message"
+    label = {"refusal": f"{who} refusal", "reasoning": "reasoning"}.get(change.kind, who)
+    return f"{label} ({message.id}):"
 
 
 class PlainRenderer:
@@ -159,9 +217,9 @@ class PlainRenderer:
             run = change.run
             if change.previous is None:
                 model = f" ({run.model})" if run.model else ""
-                self._line(f"run {run.id}{model}: {change.status}")
+                self._line(f"{_word(run)} {run.id}{model}: {change.status}")
             else:
-                self._line(f"run {run.id}: {change.previous} -> {change.status}")
+                self._line(f"{_word(run)} {run.id}: {change.previous} -> {change.status}")
         elif isinstance(change, c.RunRequiresAction):
             self._line(f"run {change.run.id} requires action:")
             for call in change.tool_calls:
@@ -171,9 +229,10 @@ class PlainRenderer:
         elif isinstance(change, c.RunFinished):
             run = change.run
             usage = usage_text(run)
-            self._line(f"run {run.id} {run.status}" + (f" · {usage}" if usage else ""))
-            if run.last_error is not None:
-                self._line(f"  error: {run.last_error.code}: {run.last_error.message}")
+            self._line(f"{_word(run)} {run.id} {run.status}" + (f" · {usage}" if usage else ""))
+            error = run_error(run)
+            if error is not None:
+                self._line(f"  error: {error[0]}: {error[1]}")
         elif isinstance(change, c.ToolCallDelta):
             self._call_delta(change)
         elif isinstance(change, c.StepDone):
@@ -186,15 +245,13 @@ class PlainRenderer:
         elif isinstance(change, c.ToolCallDone):
             self._call_done(change)
         elif isinstance(change, c.ContentPartDelta):
-            if change.kind == "text" and change.text:
-                key = ("text", change.message.id, change.index)
-                header = f"{change.message.role or 'message'} ({change.message.id}):"
-                self._piece(key, header, change.text)
+            if change.kind in _SHOWN_PARTS and change.text:
+                key = (change.kind, change.message.id, change.index)
+                self._piece(key, _part_header(change), change.text)
         elif isinstance(change, c.ContentPartDone):
-            key = ("text", change.message.id, change.index)
+            key = (change.kind, change.message.id, change.index)
             if key not in self._streamed:
-                header = f"{change.message.role or 'message'} ({change.message.id}):"
-                self._piece(key, header, _text_of(change.part))
+                self._piece(key, _part_header(change), _text_of(change.part))
             for line in _annotation_lines(change.part):
                 self._line(f"  {line}")
         elif isinstance(change, c.ErrorReceived):
@@ -203,10 +260,14 @@ class PlainRenderer:
             self._line("done")
         elif isinstance(change, c.Problem):
             self._line(f"! {change.kind}: {change.message}")
+        elif isinstance(change, ToolCallProgress):
+            self._line(f"  {_call_title(change.tool_call)}: {change.status}")
 
     def _call_delta(self, change: c.ToolCallDelta) -> None:
         delta, step, index = change.delta, change.step.id, change.index
-        if change.kind == "function" and change.text:
+        if change.kind == "code_interpreter_call" and change.text:  # Responses: the code
+            self._piece(("input", step, index), "  code_interpreter input:", change.text)
+        elif change.kind in _ARGUMENT_CALLS and change.text:
             header = f"  {_call_title(change.tool_call)} arguments:"
             self._piece(("args", step, index), header, change.text)
         elif change.kind == "code_interpreter" and isinstance(delta, CodeInterpreterToolCallDelta):
@@ -232,7 +293,32 @@ class PlainRenderer:
         elif isinstance(call, FileSearchToolCall):
             results = call.file_search.results if call.file_search is not None else None
             self._line(f"  file_search: {len(results or [])} result(s)")
+        else:
+            self._item_done(call, step, index)
         self._end_piece()
+
+    def _item_done(self, item: Any, step: Any, index: int) -> None:
+        """A Responses tool item's end: what it did that no delta showed."""
+        kind = getattr(item, "type", None)
+        if kind in ("function_call", "custom_tool_call", "mcp_call"):
+            text = getattr(item, "arguments", None) or getattr(item, "input", None)
+            if ("args", step, index) not in self._streamed and text:
+                self._piece(("args", step, index), f"  {_call_title(item)} arguments:", text)
+            output = getattr(item, "output", None)
+            if output is not None:
+                self._line(f"  {_call_title(item)} output: {output}")
+        elif kind == "code_interpreter_call":
+            if ("input", step, index) not in self._streamed and item.code:
+                self._piece(("input", step, index), "  code_interpreter input:", item.code)
+            logs = "".join(
+                str(out.get("logs") or "") for out in item.outputs or [] if isinstance(out, dict)
+            )
+            if logs:
+                self._piece(("logs", step, index), "  code_interpreter logs:", logs)
+        elif kind == "file_search_call":
+            self._line(f"  file_search: {len(item.results or [])} result(s)")
+        else:
+            self._line(f"  {_call_title(item)}: {getattr(item, 'status', None) or 'done'}")
 
     def progress(self, done: int) -> None:
         """Plain output shows no progress line."""
@@ -246,11 +332,15 @@ class PlainRenderer:
 class LiveRenderer:
     """Redraws the folded state with :class:`rich.live.Live`, plus a progress line."""
 
-    def __init__(self, console: Console, state: State, *, total: int | None = None) -> None:
+    def __init__(
+        self, console: Console, state: State | Callable[[], Any], *, total: int | None = None
+    ) -> None:
+        """``state``: the fold to draw, or a function that gives it (the CLI's, whose
+        first event decides the protocol, and so the fold)."""
         from rich.live import Live
 
         self._console = console
-        self._state = state
+        self._state_of: Callable[[], Any] = state if callable(state) else lambda: state
         self._order = _Order()
         self._total = total
         self._done = 0
@@ -285,11 +375,13 @@ class LiveRenderer:
         from rich.console import Group
         from rich.text import Text
 
-        state = self._state
+        state: Any = self._state_of()
         parts: list[RenderableType] = []
-        if state.thread is not None:
+        if isinstance(state, ResponsesState):
+            parts.extend(self._responses(state))
+        elif state.thread is not None:
             parts.append(Text(f"thread {state.thread.id}", style="dim"))
-        for run in state.runs.values():
+        for run in state.runs.values() if not isinstance(state, ResponsesState) else ():
             parts.append(self._run_line(run))
         for kind, ident in self._order.items:
             if kind == "step" and ident in state.steps:
@@ -310,7 +402,7 @@ class LiveRenderer:
             )
         return Group(*parts)
 
-    def _run_line(self, run: Run) -> RenderableType:
+    def _run_line(self, run: Any) -> RenderableType:
         from rich.text import Text
 
         colour = {
@@ -321,16 +413,46 @@ class LiveRenderer:
             "cancelled": "red",
             "incomplete": "red",
         }.get(run.status or "", "cyan")
-        line = Text.assemble(("run ", "bold"), (run.id, "bold"), "  ")
+        line = Text.assemble((f"{_word(run)} ", "bold"), (run.id, "bold"), "  ")
         line.append(run.status or "?", style=f"bold {colour}")
         if run.model:
             line.append(f"  {run.model}", style="dim")
         usage = usage_text(run)
         if usage:
             line.append(f"  {usage}", style="magenta")
-        if run.last_error is not None:
-            line.append(f"  {run.last_error.code}: {run.last_error.message}", style="red")
+        error = run_error(run)
+        if error is not None:
+            line.append(f"  {error[0]}: {error[1]}", style="red")
         return line
+
+    def _responses(self, state: ResponsesState) -> list[RenderableType]:
+        """A Responses stream: each response, then its output items in order."""
+        from rich.markup import escape
+        from rich.padding import Padding
+        from rich.panel import Panel
+        from rich.text import Text
+
+        parts: list[RenderableType] = [self._run_line(r) for r in state.responses.values()]
+        for item in state.items.values():
+            kind = getattr(item, "type", None)
+            if kind == "message":
+                parts.extend(self._message(item))
+                continue
+            body = Text()
+            if kind == "reasoning":
+                body.append("".join(_text_of(p) for p in item.summary or []), style="italic")
+            elif kind in _ARGUMENT_CALLS:
+                body.append(_pretty_json(getattr(item, "arguments", None) or ""))
+            elif kind == "code_interpreter_call":
+                body.append(item.code or "")
+            title = f"{_call_title(item)} · {getattr(item, 'status', None) or '?'}"
+            parts.append(
+                Padding(
+                    Panel(body, title=escape(title), title_align="left", border_style="blue"),
+                    (0, 2),
+                )
+            )
+        return parts
 
     def _step(self, step: RunStep) -> list[RenderableType]:
         from rich.markup import escape
@@ -365,7 +487,7 @@ class LiveRenderer:
             )
         return out
 
-    def _message(self, message: Message) -> list[RenderableType]:
+    def _message(self, message: Message | Any) -> list[RenderableType]:
         from rich.markup import escape
         from rich.padding import Padding
         from rich.panel import Panel

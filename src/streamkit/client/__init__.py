@@ -23,15 +23,18 @@ from ._errors import (
 )
 from ._live import AsyncRunStream, RunStream
 from ._pages import AsyncPage, Page
+from ._responses_live import AsyncResponseStream, ResponseStream
 
 __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "AsyncClient",
     "AsyncPage",
+    "AsyncResponseStream",
     "AsyncRunStream",
     "Client",
     "Page",
+    "ResponseStream",
     "RunStream",
     "ToolCallError",
     "ToolErrorKind",

@@ -22,6 +22,7 @@ import httpx
 from ._aresources import AsyncAssistants, AsyncThreads
 from ._options import DEFAULT_TIMEOUT, Auth, Options, Reconnect, RecordTo
 from ._resources import Assistants, Threads
+from ._responses import AsyncResponses, Responses
 from ._transport import AsyncTransport, Transport
 
 __all__ = ["AsyncClient", "Client"]
@@ -91,6 +92,8 @@ class Client:
         self.transport = Transport(self.options, self.http_client)
         self.assistants = Assistants(self)
         self.threads = Threads(self)
+        #: The Responses API (``client.responses.stream(...)``; see docs/responses.md).
+        self.responses = Responses(self)
         self.beta = _Beta(self.assistants, self.threads)
 
     @property
@@ -156,6 +159,7 @@ class AsyncClient:
         self.transport = AsyncTransport(self.options, self.http_client)
         self.assistants = AsyncAssistants(self)
         self.threads = AsyncThreads(self)
+        self.responses = AsyncResponses(self)
         self.beta = _Beta(self.assistants, self.threads)
 
     @property

@@ -58,7 +58,16 @@ from ._resync import final_run_status, missed_events
 from ._tools import OnToolError, ToolFunction, call_tools, error_output
 from ._transport import AsyncTransport, Transport, connection_error
 
-__all__ = ["AsyncLive", "AsyncRunStream", "Live", "Opening", "RunStream", "ToolLoop"]
+__all__ = [
+    "AsyncLive",
+    "AsyncRunStream",
+    "Live",
+    "Opening",
+    "RunStream",
+    "ToolLoop",
+    "call_tools_sync",
+    "tool_loop",
+]
 
 #: How long cancelling an abandoned run may take, in seconds.
 CANCEL_TIMEOUT: Final = 5.0
@@ -274,21 +283,13 @@ class Live(_LiveBase):
 
     def _call(self, calls: list[RequiredActionFunctionToolCall]) -> list[dict[str, Any]]:
         assert self.tools is not None and self._stream is not None
-        loop = self.tools
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            results = anyio.run(call_tools, calls, loop.functions, loop.timeout)
-        else:  # called from an event loop's thread: run the calls' own loop beside it
-            with ThreadPoolExecutor(1) as pool:
-                future = pool.submit(anyio.run, call_tools, calls, loop.functions, loop.timeout)
-                results = future.result()
+        results = call_tools_sync(calls, self.tools)
         outputs, errors = self.outputs(calls, results)
         handler = self._stream.handler
         for error in errors:
             if isinstance(handler, EventHandler):
                 handler.on_tool_error(error)
-        if errors and loop.on_error == "raise":
+        if errors and self.tools.on_error == "raise":
             raise errors[0]
         return outputs
 
@@ -476,7 +477,21 @@ class AsyncLive(_LiveBase):
 # --- the streams --------------------------------------------------------------------------
 
 
-def _loop(
+def call_tools_sync(
+    calls: list[RequiredActionFunctionToolCall], loop: ToolLoop
+) -> list[str | ToolCallError]:
+    """:func:`~._tools.call_tools` from sync code: on an event loop of its own (beside
+    the caller's, in a worker thread, when called from an event loop's thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return anyio.run(call_tools, calls, loop.functions, loop.timeout)
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(anyio.run, call_tools, calls, loop.functions, loop.timeout)
+        return future.result()
+
+
+def tool_loop(
     functions: Mapping[str, ToolFunction],
     timeout: float | None,
     max_rounds: int,
@@ -546,7 +561,7 @@ class RunStream(Stream):
         (``on_error="output"``) or raised (``"raise"``, the run is cancelled). After
         ``max_rounds`` rounds a :class:`~streamkit.client.ToolLoopError` is raised. Returns
         the stream, to chain: ``client.threads.runs.stream(...).run_tools({...})``."""
-        self._live.tools = _loop(functions, timeout, max_rounds, on_error)
+        self._live.tools = tool_loop(functions, timeout, max_rounds, on_error)
         return self
 
 
@@ -594,5 +609,5 @@ class AsyncRunStream(AsyncStream):
     ) -> Self:
         """See :meth:`RunStream.run_tools`; ``async def`` functions are awaited, plain ones
         run in worker threads, all concurrently; a cancelled stream cancels its run."""
-        self._live.tools = _loop(functions, timeout, max_rounds, on_error)
+        self._live.tools = tool_loop(functions, timeout, max_rounds, on_error)
         return self

@@ -59,6 +59,8 @@ def end_event(reason: str, status: str | None) -> dict[str, Any]:
 def _part_text(part: Any) -> str | None:
     """The text of a "text" or "refusal" content part, None for another kind."""
     text = getattr(part, "text", None)
+    if isinstance(text, str):  # a Responses part (output_text, a reasoning summary)
+        return text
     if text is not None:
         value = getattr(text, "value", None)
         return value if isinstance(value, str) else None
@@ -76,12 +78,16 @@ def _call_text(call: Any) -> str | None:
     if ci is not None:
         value = getattr(ci, "input", None)
         return value if isinstance(value, str) else None
+    for field in ("arguments", "code", "input"):  # a Responses item
+        value = getattr(call, field, None)
+        if isinstance(value, str):
+            return value
     return None
 
 
 def _call_name(call: Any) -> str | None:
     function = getattr(call, "function", None)
-    name = getattr(function, "name", None) if function is not None else None
+    name = getattr(function, "name", None) if function is not None else getattr(call, "name", None)
     return name if isinstance(name, str) else None
 
 
@@ -133,7 +139,7 @@ class Encoder:
             return [{"v": VERSION, "type": "tool_call.delta", "key": call_key, "text": change.text}]
         if cls is c.RunStatusChanged or cls is c.RunCreated or cls is c.RunFinished:
             run = change.run  # type: ignore[attr-defined]
-            now = (run.id, run.thread_id, run.status)
+            now = (run.id, getattr(run, "thread_id", None), run.status)  # a response has none
             if now == self._run:
                 return []
             self._run = now
@@ -142,7 +148,7 @@ class Encoder:
                 {
                     "v": VERSION,
                     "type": "run.status",
-                    "run": {"id": run.id, "thread_id": run.thread_id, "status": run.status},
+                    "run": {"id": run.id, "thread_id": now[1], "status": run.status},
                 }
             ]
         if cls is c.MessageCreated:
