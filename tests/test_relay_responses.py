@@ -69,7 +69,7 @@ def backend_app(emulator_url: str, finals: dict[str, Any]) -> Starlette:
         ).run_tools({"get_current_weather": get_current_weather})
         run_id = f"resp-{uuid.uuid4().hex[:8]}"
         finals[run_id] = stream
-        await hub.start(run_id, stream)
+        await hub.start(run_id, stream, client=client)  # the client: a stop cancels upstream
         return JSONResponse({"run_id": run_id})
 
     return Starlette(
@@ -79,12 +79,15 @@ def backend_app(emulator_url: str, finals: dict[str, Any]) -> Starlette:
 
 
 @pytest.fixture(scope="module")
-def backend() -> Iterator[tuple[str, dict[str, Any]]]:
+def emulator_url() -> Iterator[str]:
+    with serve_in_thread(create_app(api_key=KEY)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def backend(emulator_url: str) -> Iterator[tuple[str, dict[str, Any]]]:
     finals: dict[str, Any] = {}
-    with (
-        serve_in_thread(create_app(api_key=KEY)) as emulator_url,
-        serve_in_thread(backend_app(emulator_url, finals), lifespan="on") as url,
-    ):
+    with serve_in_thread(backend_app(emulator_url, finals), lifespan="on") as url:
         yield url, finals
 
 
@@ -195,3 +198,29 @@ def test_tool_rounds_and_upstream_resumes_relay_whole(
         assert "Paris: mild in Paris" in text_of(final)
     else:
         assert text_of(final) == text.removeprefix("echo: ")
+
+
+def test_stop_ends_a_response_stopped_at_once(
+    backend: tuple[str, dict[str, Any]], emulator_url: str
+) -> None:
+    """Stop on a streamed (not background) response: the service refuses to cancel it
+    (only background responses can be), so the relay stops reading at once (which, on the
+    real service, ends the generation) and the viewers see the run end ``stopped``."""
+    url, finals = backend
+    run_id = start_chat(url, f"echo: {words(200)}", tps=40)  # five seconds
+
+    async def main() -> Viewer:
+        viewer = Viewer(url, run_id)
+        async with httpx.AsyncClient(timeout=10) as http:
+            await viewer.read(http, max_events=8)
+            answer = await http.post(f"{url}/main/runs/{run_id}/stop")
+            assert answer.json() == {"run_id": run_id, "stopped": True}
+            with anyio.fail_after(2):  # not the five seconds of the whole answer
+                await viewer.read(http)
+        return viewer
+
+    viewer = anyio.run(main)
+    state = viewer.state()
+    assert viewer.faults == [] and state["end"]["reason"] == "stopped"
+    assert state["run"]["id"] == finals[run_id].response_id
+    assert len(text_of(state)) < len(words(200))

@@ -358,8 +358,9 @@ class ResponseStream(Stream):
 
     @property
     def response_id(self) -> str | None:
-        """The id of the response being read (once known)."""
-        return self._live.response_id
+        """The id of the response being read (once its first event came)."""
+        current = self.state.current_run
+        return current.id if current is not None else self._live.response_id
 
     def get_final_response(self) -> Response | None:
         """Read to the end; the last response (openai-python's name for it)."""
@@ -414,8 +415,9 @@ class AsyncResponseStream(AsyncStream):
 
     @property
     def response_id(self) -> str | None:
-        """The id of the response being read (once known)."""
-        return self._live.response_id
+        """The id of the response being read (once its first event came)."""
+        current = self.state.current_run
+        return current.id if current is not None else self._live.response_id
 
     async def get_final_response(self) -> Response | None:
         """Read to the end; the last response."""

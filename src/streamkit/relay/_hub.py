@@ -176,31 +176,41 @@ class _Relay:
         self.client = client
         self.scope = anyio.CancelScope()
         self.stopped = False
-        self.cancelled_upstream = False
+        self.cancelled_upstream = False  # a cancel was sent (once)
+        self.cancel_taken = False  # ... and the service took it
         self.done = anyio.Event()
 
-    async def upstream_status(self, timeout: float) -> tuple[tuple[str, str] | None, Any]:
+    async def upstream_status(self, timeout: float) -> tuple[tuple[str, str | None] | None, Any]:
         """The upstream run's ids and status now (None when it cannot be read)."""
         ids = _upstream_ids(self.stream)
         if self.client is None or ids is None:
             return ids, None
         with anyio.move_on_after(timeout), suppress(StreamkitError):
-            run = await self.client.threads.runs.retrieve(ids[0], thread_id=ids[1])
+            run_id, thread_id = ids
+            if thread_id is None:  # a Responses API response
+                run = await self.client.responses.retrieve(run_id)
+            else:
+                run = await self.client.threads.runs.retrieve(run_id, thread_id=thread_id)
             return ids, run.status
         return ids, None
 
     async def cancel_upstream(self, timeout: float) -> bool:
-        """Cancel the upstream run through the client, once; False when there is no
-        client or the stream does not know its run yet."""
+        """Cancel the upstream run (or response) through the client, once; True when the
+        service took the cancel. False when there is no client, the stream does not know
+        its run yet, or the service refused (a run already over, a response that is not
+        a background one): then the relay stops reading at once."""
         ids = _upstream_ids(self.stream)
         if self.client is None or ids is None or self.cancelled_upstream:
             return False
         self.cancelled_upstream = True
         run, thread = ids
         with anyio.move_on_after(timeout), suppress(StreamkitError):
-            # an error (already over upstream): the stream is read to its end all the same
-            await self.client.threads.runs.cancel(run, thread_id=thread)
-        return True
+            if thread is None:
+                await self.client.responses.cancel(run)
+            else:
+                await self.client.threads.runs.cancel(run, thread_id=thread)
+            self.cancel_taken = True
+        return self.cancel_taken
 
 
 class Hub:
@@ -317,7 +327,7 @@ class Hub:
                     if control.stopped and not control.cancelled_upstream:
                         await control.cancel_upstream(self.stop_timeout)
                 encoder = self._encoders.get(run_id)
-                if control.cancelled_upstream and reason in ("failed", "stopped"):
+                if control.cancel_taken and reason in ("failed", "stopped"):
                     # the stream broke off because of the stop (outputs that can no longer
                     # be submitted, reading cut): what the upstream run became is the end
                     ids, status = await control.upstream_status(self.stop_timeout)
@@ -419,17 +429,17 @@ class Hub:
         return await self._cm.__aexit__(exc_type, exc, tb)
 
 
-def _upstream_ids(stream: Any) -> tuple[str, str] | None:
+def _upstream_ids(stream: Any) -> tuple[str, str | None] | None:
     """The upstream run and thread ids of a stream (a client stream knows them; any
-    stream's fold knows its current run)."""
-    run = getattr(stream, "run_id", None)
+    stream's fold knows its current run). A Responses API response has no thread: None."""
+    run = getattr(stream, "run_id", None) or getattr(stream, "response_id", None)
     thread = getattr(stream, "thread_id", None)
-    if run is None or thread is None:
+    if run is None:
         current = getattr(getattr(stream, "state", None), "current_run", None)
         if current is None:
             return None
-        run, thread = current.id, current.thread_id
-    if not isinstance(run, str) or not isinstance(thread, str):
+        run, thread = current.id, getattr(current, "thread_id", None)
+    if not isinstance(run, str) or not isinstance(thread, str | None):
         return None
     return run, thread
 

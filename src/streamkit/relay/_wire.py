@@ -286,8 +286,9 @@ class Encoder:
         return [{"v": VERSION, "type": kind, **where, "text": final, "replace": True}]
 
 
-def run_status_event(run_id: str, thread_id: str, status: str) -> dict[str, Any]:
-    """A ``run.status`` event of the relay itself (the upstream run read after a stop)."""
+def run_status_event(run_id: str, thread_id: str | None, status: str) -> dict[str, Any]:
+    """A ``run.status`` event of the relay itself (the upstream run read after a stop;
+    ``thread_id`` is None for a Responses API response)."""
     return {
         "v": VERSION,
         "type": "run.status",
