@@ -194,6 +194,33 @@ def test_stop_without_a_client_ends_the_run_stopped(backend: str) -> None:
     run(backend, main)
 
 
+def test_stop_all_ends_every_relay_stopped(backend: str) -> None:
+    async def source() -> AsyncIterator[bytes]:
+        yield head()
+        await anyio.sleep(30)  # never comes: the stop ends the wait
+        yield TAIL
+
+    async def main() -> None:
+        hub = MemoryHub()
+        reasons: list[str] = []
+
+        async def relay(run_id: str) -> None:
+            reasons.append(await hub.relay(run_id, streamkit.astream(source())))
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as group:
+                for run_id in ("a", "b", "c"):
+                    group.start_soon(relay, run_id)
+                await anyio.sleep(0.05)
+                assert all(hub.relaying(r) for r in "abc")
+                await hub.stop_all()
+                assert not any(hub.relaying(r) for r in "abc")
+        assert reasons == ["stopped"] * 3
+        assert all(hub.snapshot(r)["state"]["end"]["reason"] == "stopped" for r in "abc")
+
+    run(backend, main)
+
+
 def test_a_failing_stream_ends_the_run_failed_after_an_error(backend: str) -> None:
     async def main() -> None:
         hub = MemoryHub()

@@ -203,12 +203,6 @@ def create_demo_app(
             run_id = turn.previous
         return JSONResponse({"turns": chain[::-1]})
 
-    async def stop_runs() -> None:
-        async with anyio.create_task_group() as group:
-            for run_id in list(turns):
-                if relay_hub.relaying(run_id):
-                    group.start_soon(relay_hub.stop, run_id)
-
     app = Starlette(
         routes=[
             Route("/", page, methods=["GET"]),
@@ -220,7 +214,7 @@ def create_demo_app(
         lifespan=lifespan,
     )
     app.state.hub = relay_hub
-    app.state.stop_runs = stop_runs
+    app.state.stop_runs = relay_hub.stop_all
     return app
 
 

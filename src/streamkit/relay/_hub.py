@@ -403,6 +403,15 @@ class Hub:
                 await self.stop(run_id)
                 return
 
+    async def stop_all(self) -> None:
+        """Stop every relay running in this process, together (each as :meth:`stop`
+        does). For a server's shutdown: uvicorn waits for open connections before the
+        lifespan ends, so call this first (a ``uvicorn.Server.shutdown`` override, or your
+        framework's pre-shutdown hook) and the viewers' streams end with the runs."""
+        async with anyio.create_task_group() as group:
+            for run_id in list(self._relays):
+                group.start_soon(self.stop, run_id)
+
     def relaying(self, run_id: str) -> bool:
         """True while :meth:`relay` feeds ``run_id`` in this process."""
         return run_id in self._relays
