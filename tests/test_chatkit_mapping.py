@@ -611,3 +611,232 @@ def test_page_defaults_newest_first() -> None:
     found = chatkit.page(numbered(25))
     assert found.first_id == "cthi_024" and found.last_id == "cthi_005" and found.has_more
     assert len(found.data or []) == 20
+
+
+# --- the other shapes -----------------------------------------------------------------
+
+
+def apply_all(state: State, *events: tuple[str, dict[str, Any]]) -> None:
+    for name, payload in events:
+        state.apply(
+            streamkit.decode(streamkit.ServerSentEvent(event=name, data=json.dumps(payload)))
+        )
+
+
+def test_user_content_failures_unknown_tools_and_file_paths() -> None:
+    state = State()
+    run = {"object": "thread.run", "thread_id": "thr_1", "created_at": 5}
+    step = {"object": "thread.run.step", "run_id": "run_1", "thread_id": "thr_1"}
+    apply_all(
+        state,
+        ("thread.run.created", {"id": "run_1", "status": "queued", **run}),
+        (
+            "thread.message.created",
+            {
+                "id": "msg_user",
+                "object": "thread.message",
+                "role": "user",
+                "status": "completed",
+                "thread_id": "thr_1",
+                "created_at": 4,
+                "content": [
+                    {"type": "text", "text": {"value": "What is in it?", "annotations": []}},
+                    {"type": "image_file", "image_file": {"file_id": "file_img"}},
+                    {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}},
+                ],
+                "attachments": [{"file_id": "file_doc", "tools": []}],
+            },
+        ),
+        (
+            "thread.run.step.created",
+            {
+                "id": "step_1",
+                "type": "tool_calls",
+                "status": "in_progress",
+                "created_at": 6,
+                "step_details": {
+                    "type": "tool_calls",
+                    "tool_calls": [
+                        {
+                            "id": "call_ci",
+                            "type": "code_interpreter",
+                            "code_interpreter": {"input": "1/0", "outputs": []},
+                        },
+                        {"id": "call_web", "type": "web_browser", "web_browser": {}},
+                    ],
+                },
+                **step,
+            },
+        ),
+    )
+    items = chatkit.thread_items(state)
+    check(items)
+    user, code, web = items
+    assert user.to_dict()["content"] == [{"type": "input_text", "text": "What is in it?"}]
+    assert user.to_dict()["attachments"] == [
+        {
+            "id": "file_img",
+            "mime_type": "image/*",
+            "name": "file_img",
+            "preview_url": None,
+            "type": "image",
+        },
+        {
+            "id": "https://x.test/a.png",
+            "mime_type": "image/*",
+            "name": "https://x.test/a.png",
+            "preview_url": "https://x.test/a.png",
+            "type": "image",
+        },
+        {
+            "id": "file_doc",
+            "mime_type": "application/octet-stream",
+            "name": "file_doc",
+            "preview_url": None,
+            "type": "file",
+        },
+    ]
+    assert isinstance(code, ChatKitTask) and code.heading == "Running code"
+    assert isinstance(web, ChatKitTask) and web.heading == "Using web_browser"
+    [grouped] = [x for x in chatkit.thread_items(state, group_tasks=True) if x.id == "step_1"]
+    assert isinstance(grouped, ChatKitTaskGroup)
+    assert [t.heading for t in grouped.tasks or []] == ["Running code", "Using web_browser"]
+
+    apply_all(
+        state,
+        (
+            "thread.run.step.failed",
+            {
+                "id": "step_1",
+                "type": "tool_calls",
+                "status": "failed",
+                "created_at": 6,
+                "last_error": {"code": "server_error", "message": "The tool broke."},
+                "step_details": {
+                    "type": "tool_calls",
+                    "tool_calls": [
+                        {
+                            "id": "call_ci",
+                            "type": "code_interpreter",
+                            "code_interpreter": {"input": "1/0", "outputs": []},
+                        },
+                        {"id": "call_web", "type": "web_browser", "web_browser": {}},
+                    ],
+                },
+                **step,
+            },
+        ),
+        (
+            "thread.run.step.created",
+            {
+                "id": "step_2",
+                "type": "message_creation",
+                "status": "in_progress",
+                "created_at": 7,
+                "step_details": {
+                    "type": "message_creation",
+                    "message_creation": {"message_id": "msg_2"},
+                },
+                **step,
+            },
+        ),
+        (
+            "thread.message.created",
+            {
+                "id": "msg_2",
+                "object": "thread.message",
+                "role": "assistant",
+                "status": "in_progress",
+                "thread_id": "thr_1",
+                "run_id": "run_1",
+                "created_at": 7,
+                "content": [],
+            },
+        ),
+        (
+            "thread.message.delta",
+            {
+                "id": "msg_2",
+                "delta": {
+                    "content": [
+                        {
+                            "index": 0,
+                            "type": "text",
+                            "text": {
+                                "value": "Here: sandbox:/mnt/data/out.csv",
+                                "annotations": [
+                                    {
+                                        "index": 0,
+                                        "type": "file_path",
+                                        "text": "sandbox:/mnt/data/out.csv",
+                                        "file_path": {"file_id": "file_out"},
+                                        "start_index": 6,
+                                        "end_index": 31,
+                                    }
+                                ],
+                            },
+                        }
+                    ]
+                },
+            },
+        ),
+        (
+            "thread.message.delta",
+            {
+                "id": "msg_2",
+                "delta": {"content": [{"index": 1, "type": "refusal", "refusal": "Not more."}]},
+            },
+        ),
+        ("thread.run.failed", {"id": "run_1", "status": "failed", **run}),
+    )
+    items = chatkit.thread_items(state)
+    check(items)
+    assert [x.id for x in items] == ["msg_user", "call_ci", "call_web", "msg_2"]
+    code, web, answer = items[1:]
+    assert isinstance(code, ChatKitTask) and code.heading == "Running code failed"
+    assert code.summary == "1/0\n\nThe tool broke."
+    assert isinstance(web, ChatKitTask) and web.heading == "Using web_browser failed"
+    assert isinstance(answer, ChatKitThreadAssistantMessageItem)
+    assert answer.to_dict()["content"] == [
+        {
+            "type": "output_text",
+            "text": "Here: sandbox:/mnt/data/out.csv",
+            "annotations": [{"type": "file", "source": {"type": "file", "filename": "out.csv"}}],
+        },
+        {"type": "output_text", "text": "Not more.", "annotations": []},
+    ]
+    assert chatkit.thread(state, user="u").to_dict()["status"] == {"type": "active"}
+    assert chatkit.thread(state, user="u").created_at == 5
+
+
+def test_ended_step_completes_a_call_without_output() -> None:
+    """A call whose step ended without an output (the run was cancelled) is completed,
+    so no spinner waits for ever; its output stays null."""
+    state = State()
+    step = {
+        "id": "step_1",
+        "object": "thread.run.step",
+        "run_id": "run_1",
+        "thread_id": "thr_1",
+        "type": "tool_calls",
+        "created_at": 1,
+    }
+    details = {
+        "type": "tool_calls",
+        "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        ],
+    }
+    apply_all(
+        state,
+        ("thread.run.step.created", {**step, "status": "in_progress", "step_details": details}),
+    )
+    [call] = chatkit.thread_items(state)
+    assert isinstance(call, ChatKitClientToolCall) and call.status == "in_progress"
+    apply_all(
+        state,
+        ("thread.run.step.cancelled", {**step, "status": "cancelled", "step_details": details}),
+    )
+    [call] = chatkit.thread_items(state)
+    assert isinstance(call, ChatKitClientToolCall)
+    assert call.status == "completed" and call.output is None
