@@ -184,9 +184,10 @@ def thread_items(
     """The ChatKit thread items of ``state``, in conversation order.
 
     ``thread_id`` defaults to the snapshot's thread (see :func:`thread`). ``history``:
-    earlier messages of the thread (e.g. listed from the API, oldest first) that the
-    snapshot does not hold, such as the user's question; they come first, and a message
-    the snapshot holds is taken from the snapshot. ``outputs``: tool outputs by call id,
+    messages of the thread listed from the API (oldest first), for what the snapshot does
+    not hold, such as the user's question: they come first, except one of a run the
+    snapshot holds (placed as the run's own), and a message the snapshot holds is taken
+    from the snapshot. ``outputs``: tool outputs by call id,
     for calls whose output the snapshot does not hold (a Responses function call's output
     is in the next request, not in the stream). ``group_tasks``: the hosted tool calls of
     one run step become one ``chatkit.task_group`` (id: the step's) instead of one
@@ -195,8 +196,7 @@ def thread_items(
     """
     if isinstance(state, ResponsesState):
         return _Responses(state, thread_id, outputs or {}).items()
-    mapping = _Assistants(state, thread_id, history, outputs or {}, group_tasks)
-    mapping.citation_markers = citation_markers
+    mapping = _Assistants(state, thread_id, history, outputs or {}, group_tasks, citation_markers)
     return mapping.items()
 
 
@@ -224,13 +224,14 @@ class _Assistants:
         history: Iterable[Message],
         outputs: Mapping[str, str],
         group_tasks: bool,
+        citation_markers: bool,
     ) -> None:
         self.state = state
         self.given_thread_id = thread_id
         self.history = list(history)
         self.outputs = outputs
         self.group_tasks = group_tasks
-        self.citation_markers = True
+        self.citation_markers = citation_markers
         self._thread_id: str | None = None
         self._filenames: dict[str, str] | None = None
         self.pool: dict[str, Message] = {}
