@@ -32,7 +32,7 @@ for (images in an assistant message, a run's error) is left out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import StreamkitError
 from .models import (
@@ -53,7 +53,6 @@ from .models import (
     ToolCallsStepDetails,
     UnknownToolCall,
 )
-from .models import responses as r
 from .models.chatkit import (
     ChatKitAttachment,
     ChatKitClientToolCall,
@@ -78,7 +77,9 @@ from .models.chatkit import (
     UnknownChatKitThreadItem,
 )
 from .protocols.assistants import RUN_TERMINAL, STEP_TERMINAL, State
-from .protocols.responses import RESPONSE_TERMINAL, ResponsesState
+
+if TYPE_CHECKING:  # loaded when a Responses state is mapped (it costs an import)
+    from .protocols.responses import ResponsesState
 
 __all__ = ["ChatKitMappingError", "PageError", "item_id", "page", "thread", "thread_items"]
 
@@ -122,14 +123,16 @@ def thread(
     has not ended, since the thread takes no new message then; otherwise ``active``.
     """
     runs: Iterable[Any]
-    if isinstance(state, ResponsesState):
-        runs, terminal = state.responses.values(), RESPONSE_TERMINAL
-        created = next((run.created_at for run in state.responses.values()), None)
-    else:
+    if isinstance(state, State):
         runs, terminal = state.runs.values(), RUN_TERMINAL
         created = state.thread.created_at if state.thread is not None else None
         if created is None:
             created = next((run.created_at for run in state.runs.values()), None)
+    else:
+        from .protocols.responses import RESPONSE_TERMINAL
+
+        runs, terminal = state.responses.values(), RESPONSE_TERMINAL
+        created = next((run.created_at for run in state.responses.values()), None)
     active = [run for run in runs if run.status is not None and run.status not in terminal]
     status: ChatKitThreadStatusActive | ChatKitThreadStatusLocked
     if active:
@@ -150,19 +153,19 @@ def thread(
 def _thread_id(state: State | ResponsesState, given: str | None) -> str:
     if given is not None:
         return given
-    if isinstance(state, ResponsesState):
-        for response in state.responses.values():
-            conversation = response.extra.get("conversation")
-            if isinstance(conversation, dict) and isinstance(conversation.get("id"), str):
-                return str(conversation["id"])
-            return response.id
-    else:
+    if isinstance(state, State):
         if state.thread is not None:
             return state.thread.id
         for group in (state.runs, state.steps, state.messages):
             for obj in group.values():
                 if obj.thread_id:
                     return str(obj.thread_id)
+    else:
+        for response in state.responses.values():
+            conversation = response.extra.get("conversation")
+            if isinstance(conversation, dict) and isinstance(conversation.get("id"), str):
+                return str(conversation["id"])
+            return response.id
     raise ChatKitMappingError(
         "no thread id: the snapshot names no thread (no thread, run, step or message with "
         "a thread_id, no response); pass thread_id="
@@ -194,7 +197,7 @@ def thread_items(
     ``chatkit.task`` each. ``citation_markers=False`` removes a file citation's marker
     (``【4:0†notes.txt】``) from the text: ChatKit's annotations carry no position.
     """
-    if isinstance(state, ResponsesState):
+    if not isinstance(state, State):
         return _Responses(state, thread_id, outputs or {}).items()
     mapping = _Assistants(state, thread_id, history, outputs or {}, group_tasks, citation_markers)
     return mapping.items()
@@ -539,6 +542,8 @@ class _Responses:
         }
 
     def item(self, key: str, item: Any) -> ChatKitThreadItem | None:
+        from .models import responses as r
+
         if isinstance(item, r.OutputMessage):
             segments = []
             for part in item.content or ():
@@ -599,11 +604,15 @@ class _Responses:
         )
 
     def _response_ended(self) -> bool:
+        from .protocols.responses import RESPONSE_TERMINAL
+
         run = self.state.current_run
         return run is not None and run.status in RESPONSE_TERMINAL
 
 
 def _responses_annotation(annotation: Any) -> ChatKitResponseOutputTextAnnotation | None:
+    from .models import responses as r
+
     if isinstance(annotation, r.URLCitation):
         return _url_annotation(annotation.url or "")
     if isinstance(annotation, (r.FileCitation, r.ContainerFileCitation)):
