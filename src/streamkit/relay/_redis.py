@@ -2,16 +2,19 @@
 
 How it works. Each run is two keys: ``{prefix}events:{run_id}``, a Redis Stream whose
 entry ``N-0`` holds relay event N already encoded as its SSE frame (so the SSE id is the
-entry id), trimmed to the last ``history`` entries (``MAXLEN``); and ``{prefix}run:{run_id}``,
-a hash with ``last`` (the last id), ``ended``, and a snapshot: ``snap`` (an id) and
-``state`` (the :class:`~._wire.RunView` state JSON at that id). Both expire ``ttl``
-seconds after the run's last write.
+entry id), trimmed to the last ``history`` entries (``MAXLEN``); and
+``{prefix}run:{run_id}``, a hash with ``ended`` and a snapshot: ``snap`` (an id) and
+``state`` (the :class:`~._wire.RunView` state JSON at that id). Both expire ``ttl`` seconds
+after the run's last write (give or take ``ttl / 8``: the expiry is set at most that often).
 
 The producing worker (the one running :meth:`Hub.relay` or :meth:`Hub.publish`) numbers the
-events and folds them into its own ``RunView``; each append is one ``MULTI``/``EXEC``: the
-``XADD``\\s with explicit ids, the new ``last``, and, every ``snapshot_every`` events and at
-the end, the snapshot. A stored snapshot thus names the id it includes, and the events after
-it are still in the stream (``snapshot_every`` is at most ``history``).
+events and folds them into its own ``RunView`` at once; a writer task of the hub writes what
+all its runs published meanwhile in one ``MULTI``/``EXEC`` (a group commit): per run, the
+``XADD``\\s with explicit ids and, every ``snapshot_every`` events and at the end, the
+snapshot of the fold, which is then exactly at the last id written. A stored snapshot thus
+names the id it includes, and the events after it are still in the stream
+(``snapshot_every`` is at most ``history``). A publisher waits for the write only at the
+run's end, or when its run has ``history // 2`` (at most 1,000) events not yet written.
 
 A viewer, on any worker, reads in one transaction the snapshot and the entries after it (a
 new viewer), or the entries after its ``Last-Event-ID`` (a resume; when the stream no
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from collections.abc import Iterator
@@ -86,14 +90,32 @@ def _entry_id(raw: bytes | str) -> int:
 
 
 class _Producer:
-    """A run this worker produces: its numbering and its fold."""
+    """A run this worker produces: its numbering, its fold, and what is not yet written."""
 
-    __slots__ = ("seq", "snap_id", "view")
+    __slots__ = (
+        "ended",
+        "error",
+        "outbox",
+        "progress",
+        "refreshed",
+        "run_id",
+        "seq",
+        "snap_id",
+        "view",
+        "written",
+    )
 
     def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
         self.view = RunView(run_id)
         self.seq = 0
         self.snap_id = 0
+        self.outbox: list[tuple[int, dict[str, bytes]]] = []  # (id, fields) to XADD
+        self.ended = False
+        self.written = 0  # the last id written to Redis
+        self.error: BaseException | None = None  # a write that failed
+        self.progress = asyncio.Event()  # set (and replaced) after each write
+        self.refreshed = -math.inf  # when the keys' expiry was last set (monotonic)
 
 
 class _Viewer:
@@ -171,6 +193,9 @@ class RedisHub(Hub):
         self._producers: dict[str, _Producer] = {}
         self._tails: dict[str, _Tail] = {}
         self._reader: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._dirty: dict[str, _Producer] = {}  # runs with events not yet written
+        self._max_outbox = max(1, min(1000, history // 2))  # then a publisher waits
         self._wake = f"{prefix}wake:{uuid.uuid4().hex}"  # wakes this hub's reader
         self._pubsub: Any = None
         self._listener: asyncio.Task[None] | None = None
@@ -208,7 +233,7 @@ class RedisHub(Hub):
                         )
                     pipe.multi()
                     pipe.delete(meta, events)
-                    pipe.hset(meta, mapping={"last": 0, "snap": 0, "state": state, "ended": 0})
+                    pipe.hset(meta, mapping={"snap": 0, "state": state, "ended": 0})
                     pipe.pexpire(meta, ttl_ms)
                     await pipe.execute()
                     break
@@ -231,36 +256,86 @@ class RedisHub(Hub):
                         f"run {run_id!r} has ended: nothing is published after its end"
                     )
             producer = await self._open(run_id)
+        if producer.error is not None:
+            raise producer.error
         if not events:
             return producer.seq
-        meta, key = self._meta(run_id), self._events(run_id)
-        ttl_ms = int(self.ttl * 1000)
-        ended = False
-        async with self._db.pipeline(transaction=True) as pipe:
-            for event in events:
-                producer.seq += 1
-                producer.view.apply(event)
-                fields: dict[str, bytes] = {"f": frame(producer.seq, event)}
-                if event["type"] == "end":
-                    fields["end"] = b"1"
-                    ended = True
-                pipe.xadd(
-                    key, fields, id=f"{producer.seq}-0", maxlen=self.history, approximate=False
-                )
-                if ended:
-                    break
-            update: dict[str, Any] = {"last": producer.seq}
-            if ended or producer.seq - producer.snap_id >= self.snapshot_every:
-                producer.snap_id = producer.seq
-                update.update(snap=producer.seq, state=orjson.dumps(producer.view.state()))
-            if ended:
-                update["ended"] = 1
+        for event in events:
+            producer.seq += 1
+            producer.view.apply(event)
+            fields = {"f": frame(producer.seq, event)}
+            if event["type"] == "end":
+                fields["end"] = b"1"
+                producer.ended = True
                 del self._producers[run_id]
-            pipe.hset(meta, mapping=update)
-            pipe.pexpire(meta, ttl_ms)
-            pipe.pexpire(key, ttl_ms)
-            await pipe.execute()
+            producer.outbox.append((producer.seq, fields))
+            if producer.ended:
+                break
+        self._dirty[run_id] = producer
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+        if producer.ended or len(producer.outbox) >= self._max_outbox:
+            await self._written(producer, producer.seq)
         return producer.seq
+
+    async def _written(self, producer: _Producer, event_id: int) -> None:
+        """Wait until ``event_id`` of the run is in Redis (raise what failed instead)."""
+        while producer.written < event_id and producer.error is None:
+            await producer.progress.wait()
+        if producer.error is not None:
+            raise producer.error
+
+    async def _write(self) -> None:
+        """The writer: what every run of this hub published since its last write goes to
+        Redis in one ``MULTI``/``EXEC`` (a group commit), until nothing is left."""
+        ttl_ms = int(self.ttl * 1000)
+        while self._dirty:
+            batch, self._dirty = self._dirty, {}
+            wrote: list[tuple[_Producer, int]] = []
+            try:
+                async with self._db.pipeline(transaction=True) as pipe:
+                    for run_id, producer in batch.items():
+                        outbox, producer.outbox = producer.outbox, []
+                        if not outbox:
+                            continue
+                        meta, key = self._meta(run_id), self._events(run_id)
+                        for n, fields in outbox:
+                            pipe.xadd(
+                                key, fields, id=f"{n}-0", maxlen=self.history, approximate=False
+                            )
+                        last = outbox[-1][0]
+                        # the fold is at `last` now: the snapshot names the id it includes
+                        if producer.ended or last - producer.snap_id >= self.snapshot_every:
+                            producer.snap_id = last
+                            state = orjson.dumps(producer.view.state())
+                            update = {"snap": last, "state": state, "ended": int(producer.ended)}
+                            pipe.hset(meta, mapping=update)
+                        now = time.monotonic()
+                        if producer.ended or now - producer.refreshed > self.ttl / 8:
+                            producer.refreshed = now  # (not on every write: it costs)
+                            pipe.pexpire(meta, ttl_ms)
+                            pipe.pexpire(key, ttl_ms)
+                        wrote.append((producer, last))
+                    await pipe.execute()
+            except BaseException as exc:
+                error = StreamkitError(
+                    f"the relay's Redis failed while writing runs {sorted(batch)!r}: "
+                    f"{type(exc).__name__}: {exc}"
+                )
+                for producer in batch.values():
+                    producer.error = error
+                    self._wake_writers(producer)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for producer, last in wrote:
+                producer.written = last
+                self._wake_writers(producer)
+
+    @staticmethod
+    def _wake_writers(producer: _Producer) -> None:
+        progress, producer.progress = producer.progress, asyncio.Event()
+        progress.set()
 
     # -- viewing
 
@@ -284,14 +359,14 @@ class RedisHub(Hub):
         a snapshot are fewer than ``snapshot_every``: reading that many from the end is
         enough, and needs no second round trip."""
         async with self._db.pipeline(transaction=True) as pipe:
-            pipe.hmget(self._meta(run_id), ["snap", "state", "last", "ended"])
+            pipe.hmget(self._meta(run_id), ["snap", "state", "ended"])
             pipe.xrevrange(self._events(run_id), count=self.snapshot_every)
-            (snap, state, last, ended), entries = await pipe.execute()
+            (snap, state, ended), entries = await pipe.execute()
         if snap is None:
             raise RunNotFound(run_id)
         snap_id = int(snap)
         after = [f[b"f"] for i, f in reversed(entries) if _entry_id(i) > snap_id]
-        return snap_id, state, int(last), after, ended == b"1"
+        return snap_id, state, snap_id + len(after), after, ended == b"1"
 
     async def _range(self, run_id: str, first: int, last: int) -> list[bytes] | None:
         """The frames ``first..last`` (None when the stream no longer holds them all)."""
@@ -363,12 +438,16 @@ class RedisHub(Hub):
         fresh = False
         if last_event_id is not None:
             async with self._db.pipeline(transaction=True) as pipe:
-                pipe.hmget(self._meta(run_id), ["last", "ended"])
+                pipe.hmget(self._meta(run_id), ["snap", "ended"])
+                pipe.xrevrange(self._events(run_id), count=1)
                 pipe.xrange(self._events(run_id), min=f"{last_event_id + 1}-0")
-                (last_raw, ended_raw), entries = await pipe.execute()
-            if last_raw is None:
+                (snap, ended_raw), newest, entries = await pipe.execute()
+            if snap is None:
                 raise RunNotFound(run_id)
-            last, ended = int(last_raw), ended_raw == b"1"
+            # the last id: the newest entry (the stream holds at least the events after the
+            # snapshot, so it is empty only when there are none)
+            last = _entry_id(newest[0][0]) if newest else int(snap)
+            ended = ended_raw == b"1"
             if last_event_id == last:
                 return [], last, ended, False
             if last_event_id < last and entries and _entry_id(entries[0][0]) == last_event_id + 1:
@@ -553,13 +632,16 @@ class RedisHub(Hub):
     async def aclose(self) -> None:
         """Stop this worker's reader (its viewers' streams end) and stop listener, and close
         the Redis client if the hub made it (from a URL)."""
+        if self._writer is not None:  # what was published is written first
+            with suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._writer), self.stop_timeout)
         tasks = [t for t in (self._reader, self._listener, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with suppress(asyncio.CancelledError, Exception):
                 await task
-        self._reader = self._listener = None
+        self._reader = self._listener = self._writer = None
         if self._pubsub is not None:
             with suppress(Exception):
                 await self._pubsub.aclose()
