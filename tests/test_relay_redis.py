@@ -362,6 +362,32 @@ def test_a_redis_that_cannot_be_reached_is_a_streamkit_error_naming_the_run() ->
     anyio.run(main)
 
 
+def test_a_write_that_fails_fails_its_run_only_and_names_it(redis_url: str) -> None:
+    """A command refused inside the group commit (here: the run's stream key was made a
+    string) fails that run's relay with a StreamkitError naming it; another run written in
+    the same transaction goes on."""
+
+    async def main() -> None:
+        hub = RedisHub(redis_url, prefix=f"test:{uuid.uuid4().hex[:8]}:")
+        try:
+            await hub.publish("bad", [])
+            await hub.redis.set(f"{hub.prefix}events:bad", b"not a stream")
+            async with anyio.create_task_group() as group:
+                group.start_soon(hub.relay, "good", streamkit.astream(body(30)))
+                with pytest.raises(StreamkitError, match="writing run 'bad': ResponseError"):
+                    await hub.relay("bad", streamkit.astream(body(30)))
+            assert (await hub.snapshot("good"))["state"]["end"]["reason"] == "completed"
+            assert not hub.relaying("bad")
+            await hub.redis.delete(f"{hub.prefix}events:bad")  # repaired: relay it afresh
+            assert await hub.relay("bad", streamkit.astream(body(1))) == "completed"
+            frames = await drain(await hub.subscribe("bad", 0))
+            assert frames[0][0] == 1 and frames[-1][1]["type"] == "end"
+        finally:
+            await hub.aclose()
+
+    anyio.run(main)
+
+
 def test_importing_the_relay_does_not_import_redis() -> None:
     code = (
         "import sys, streamkit, streamkit.relay\n"
@@ -382,7 +408,7 @@ class Worker:
     def __init__(self, emulator_url: str, redis_url: str, prefix: str) -> None:
         self.emulator_url = emulator_url
         self.hubs = {
-            "main": RedisHub(redis_url, prefix=prefix),
+            "main": RedisHub(redis_url, prefix=prefix, snapshot_every=20),
             "small": RedisHub(redis_url, prefix=prefix + "small:", history=5),
             "tight": RedisHub(redis_url, prefix=prefix + "tight:", queue_size=16),
         }
@@ -483,9 +509,12 @@ def test_a_late_joiner_on_the_other_worker_gets_the_snapshot_then_the_tail(
     assert anyio.run(final_snapshot, a, run_id) == final
     for viewer in [*viewers, late]:
         assert viewer.faults == [] and viewer.ended and viewer.state() == final
+    # it came in mid-run: a stored snapshot (at most 20 events old), the events after it,
+    # then the live tail; not the run from its start
     snapshot = late.snapshots[0]
     assert 0 < snapshot["id"] < late.last  # type: ignore[operator]
     assert 0 < len(text_of(snapshot["state"])) < len(text)
+    assert late.events < viewers[0].events
 
 
 def test_resume_on_random_workers_after_a_thousand_random_disconnects(

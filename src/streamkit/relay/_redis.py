@@ -74,6 +74,12 @@ def _redis_errors(doing: str, run_id: str) -> Iterator[None]:
         ) from exc
 
 
+def _write_error(run_id: str, exc: BaseException) -> StreamkitError:
+    return StreamkitError(
+        f"the relay's Redis failed while writing run {run_id!r}: {type(exc).__name__}: {exc}"
+    )
+
+
 def snapshot_frame(event_id: int, state_json: bytes, *, fresh: bool) -> bytes:
     """The SSE frame of a ``snapshot`` event from a state already encoded as JSON (the same
     bytes as ``frame(event_id, snapshot_event(view, fresh=fresh))``)."""
@@ -215,8 +221,9 @@ class RedisHub(Hub):
 
     # -- producing
 
-    async def _open(self, run_id: str) -> _Producer:
-        """Start ``run_id`` afresh here (a new run, or a new relay of an ended one)."""
+    async def _open(self, run_id: str, *, force: bool = False) -> _Producer:
+        """Start ``run_id`` afresh here (a new run, or a new relay of an ended one, or with
+        ``force`` of one this hub produced)."""
         meta, events = self._meta(run_id), self._events(run_id)
         producer = _Producer(run_id)
         state = orjson.dumps(producer.view.state())
@@ -226,7 +233,7 @@ class RedisHub(Hub):
                 try:
                     await pipe.watch(meta)
                     ended = await pipe.hget(meta, "ended")
-                    if ended is not None and ended != b"1":
+                    if ended is not None and ended != b"1" and not force:
                         raise StreamkitError(
                             f"run {run_id!r} is being relayed (by another worker): "
                             "one producer per run"
@@ -256,7 +263,7 @@ class RedisHub(Hub):
                         f"run {run_id!r} has ended: nothing is published after its end"
                     )
             producer = await self._open(run_id)
-        if producer.error is not None:
+        if producer.error is not None:  # a write failed: the run is broken (a relay reopens it)
             raise producer.error
         if not events:
             return producer.seq
@@ -291,7 +298,7 @@ class RedisHub(Hub):
         ttl_ms = int(self.ttl * 1000)
         while self._dirty:
             batch, self._dirty = self._dirty, {}
-            wrote: list[tuple[_Producer, int]] = []
+            wrote: list[tuple[str, _Producer, int, int]] = []  # run, producer, last id, commands
             try:
                 async with self._db.pipeline(transaction=True) as pipe:
                     for run_id, producer in batch.items():
@@ -303,6 +310,7 @@ class RedisHub(Hub):
                             pipe.xadd(
                                 key, fields, id=f"{n}-0", maxlen=self.history, approximate=False
                             )
+                        commands = len(outbox)
                         last = outbox[-1][0]
                         # the fold is at `last` now: the snapshot names the id it includes
                         if producer.ended or last - producer.snap_id >= self.snapshot_every:
@@ -310,26 +318,31 @@ class RedisHub(Hub):
                             state = orjson.dumps(producer.view.state())
                             update = {"snap": last, "state": state, "ended": int(producer.ended)}
                             pipe.hset(meta, mapping=update)
+                            commands += 1
                         now = time.monotonic()
                         if producer.ended or now - producer.refreshed > self.ttl / 8:
                             producer.refreshed = now  # (not on every write: it costs)
                             pipe.pexpire(meta, ttl_ms)
                             pipe.pexpire(key, ttl_ms)
-                        wrote.append((producer, last))
-                    await pipe.execute()
-            except BaseException as exc:
-                error = StreamkitError(
-                    f"the relay's Redis failed while writing runs {sorted(batch)!r}: "
-                    f"{type(exc).__name__}: {exc}"
-                )
-                for producer in batch.values():
-                    producer.error = error
+                            commands += 2
+                        wrote.append((run_id, producer, last, commands))
+                    results = await pipe.execute(raise_on_error=False)
+            except BaseException as exc:  # the transaction as a whole: every run failed
+                for run_id, producer, _, _ in wrote:
+                    producer.error = _write_error(run_id, exc)
                     self._wake_writers(producer)
                 if not isinstance(exc, Exception):
                     raise
                 continue
-            for producer, last in wrote:
-                producer.written = last
+            at = 0
+            for run_id, producer, last, commands in wrote:
+                # a command that failed inside the transaction fails its run only
+                failed = [r for r in results[at : at + commands] if isinstance(r, Exception)]
+                at += commands
+                if failed:
+                    producer.error = _write_error(run_id, failed[0])
+                else:
+                    producer.written = last
                 self._wake_writers(producer)
 
     @staticmethod
@@ -567,8 +580,11 @@ class RedisHub(Hub):
         try:
             with _redis_errors("opening", run_id):
                 await self._listen(run_id)
-                if run_id not in self._producers:  # (a run opened by publish() goes on)
-                    await self._open(run_id)
+                producer = self._producers.get(run_id)
+                if producer is None or producer.error is not None:
+                    # (a run opened by publish() goes on; one whose write failed here starts
+                    # afresh)
+                    await self._open(run_id, force=producer is not None)
             return await super().relay(run_id, stream, client=client, _started=_started)
         finally:
             with anyio.CancelScope(shield=True):
