@@ -158,10 +158,9 @@ def relay_routes(
 
     async def stop(request: Request) -> Response:
         run_id = request.path_params["run_id"]
-        if hub.relaying(run_id):
-            await hub.stop(run_id)
+        if await hub.stop(run_id):  # here, or (a shared hub) in the process relaying it
             return JSONResponse({"run_id": run_id, "stopped": True})
-        if not hub.knows(run_id):
+        if not await hub.knows(run_id):
             return _error(404, str(RunNotFound(run_id)))
         return JSONResponse({"run_id": run_id, "stopped": False})
 

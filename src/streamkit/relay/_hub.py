@@ -4,7 +4,7 @@ How it works. :class:`Hub` is the interface the endpoint and the producers use, 
 what does not depend on where events are kept: the per-run :class:`~._wire.Encoder`
 (Changes to wire events, on the producing side), :meth:`Hub.relay` (feed a run from a
 streamkit stream) and the stops. A subclass keeps the events: :class:`MemoryHub` in this
-process, a Redis Streams hub later, behind the same three methods (``_append``,
+process, :class:`~._redis.RedisHub` across processes, behind the same three methods (``_append``,
 ``subscribe``, ``knows``).
 
 :class:`MemoryHub` numbers each run's events from 1, folds them into a
@@ -236,7 +236,7 @@ class Hub:
         """Number, keep and fan out ``events``; the id of the last one."""
         raise NotImplementedError
 
-    def knows(self, run_id: str) -> bool:
+    async def knows(self, run_id: str) -> bool:
         """True when the hub holds ``run_id`` (being relayed, or ended and still kept)."""
         raise NotImplementedError
 
@@ -371,7 +371,8 @@ class Hub:
             _log.exception("relaying run %r failed", run_id)
 
     async def stop(self, run_id: str) -> bool:
-        """Stop relaying ``run_id`` on purpose; False when it is not being relayed here.
+        """Stop relaying ``run_id`` on purpose; False when it is not being relayed (here;
+        a hub shared by several processes stops it where it is relayed).
 
         With a ``client``, the upstream run is cancelled through it and the relay reads
         the stream to its end (the viewers see it end ``cancelled``), for at most
@@ -495,7 +496,7 @@ class MemoryHub(Hub):
         self.keep_ended = keep_ended
         self._runs: dict[str, _Run] = {}
 
-    def knows(self, run_id: str) -> bool:
+    async def knows(self, run_id: str) -> bool:
         return run_id in self._runs
 
     def snapshot(self, run_id: str) -> dict[str, Any]:
