@@ -5,6 +5,7 @@ shutdown with a response in flight."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -16,6 +17,8 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import streamkit
 from streamkit.emulator import create_app, serve_in_thread
@@ -73,23 +76,39 @@ def numbers(events: list[dict[str, Any]]) -> list[int]:
     return [e["sequence_number"] for e in events]
 
 
-@pytest.mark.parametrize("cut", [1, 2, 5, 13, 30])
-def test_a_reader_reattaches_mid_generation_and_loses_nothing(api: httpx.Client, cut: int) -> None:
+@settings(max_examples=12, deadline=None)
+@given(cut=st.integers(1, 47))  # the response has 48 events: the last read cuts before it
+def test_a_reader_reattaches_mid_generation_and_loses_nothing(base_url: str, cut: int) -> None:
     body = {"model": "gpt-4o", "input": f"echo: {WORDS}", "background": True, "stream": True}
-    headers = {"X-Emulator-Tokens-Per-Second": "100"}  # 40 tokens: 0.4 s
-    with api.stream("POST", "/responses", json=body, headers=headers) as first:
-        seen = read(first, limit=cut)  # then the connection is dropped
-    response_id = seen[0]["response"]["id"]
-    assert api.get(f"/responses/{response_id}").json()["status"] in {"queued", "in_progress"}
-    params = {"stream": "true", "starting_after": seen[-1]["sequence_number"]}
-    with api.stream("GET", f"/responses/{response_id}", params=params) as again:
-        rest = read(again)
-    assert rest[-1]["type"] == "response.completed"  # the live tail, to the end
-    everything = whole(api, response_id)
+    headers = {"X-Emulator-Tokens-Per-Second": "200"}  # 40 tokens: 0.2 s
+    with httpx.Client(base_url=base_url, timeout=10) as api:
+        with api.stream("POST", "/responses", json=body, headers=headers) as first:
+            seen = read(first, limit=cut)  # then the connection is dropped
+        response_id = seen[0]["response"]["id"]
+        params = {"stream": "true", "starting_after": seen[-1]["sequence_number"]}
+        with api.stream("GET", f"/responses/{response_id}", params=params) as again:
+            rest = read(again)
+        assert rest[-1]["type"] == "response.completed"  # to the end
+        everything = whole(api, response_id)
     assert seen + rest == everything  # nothing lost, nothing read twice
     assert numbers(everything) == list(range(len(everything)))
     text = "".join(e["delta"] for e in everything if e["type"] == "response.output_text.delta")
     assert text == WORDS
+
+
+def test_a_reader_reattaches_while_the_response_is_generated(api: httpx.Client) -> None:
+    created = create(api, tps=50)  # 0.8 s
+    url = f"/responses/{created['id']}"
+    with api.stream("GET", url, params={"stream": "true"}) as first:
+        seen = read(first, limit=6)
+    assert api.get(url).json()["status"] == "in_progress"  # reattached mid-generation
+    params = {"stream": "true", "starting_after": seen[-1]["sequence_number"]}
+    with api.stream("GET", url, params=params) as again:
+        live = events_of(again)
+        rest = [next(live)]
+        assert api.get(url).json()["status"] == "in_progress"  # the tail is live
+        rest.extend(live)
+    assert seen + rest == whole(api, created["id"])
 
 
 def test_two_readers_at_once_see_the_same_events(api: httpx.Client, base_url: str) -> None:
@@ -169,6 +188,24 @@ def test_cancel_mid_way_stops_the_response_and_ends_its_readers(api: httpx.Clien
     assert again.status_code == 200 and again.json() == last["response"]
 
 
+def test_deleting_a_response_being_generated_stops_it_and_ends_its_readers(
+    api: httpx.Client,
+) -> None:
+    created = create(api, tps=20)  # two seconds
+    url = f"/responses/{created['id']}"
+    started = time.monotonic()
+    with api.stream("GET", url, params={"stream": "true"}) as reader:
+        live = events_of(reader)
+        head = list(islice(live, 5))
+        assert api.delete(url).json()["deleted"] is True
+        tail = list(live)  # ends without the rest (and without a terminal event)
+    assert time.monotonic() - started < 1.5
+    events = head + tail
+    assert numbers(events) == list(range(len(events))) and len(events) < 20
+    assert all(e["type"] != "response.completed" for e in events)
+    assert api.get(url).status_code == 404
+
+
 def test_pacing_applies_to_a_background_response(api: httpx.Client) -> None:
     tps, words = 25, 10
     body = {"input": "echo: " + " ".join(["x"] * words), "stream": True}
@@ -243,24 +280,64 @@ def test_the_client_resumes_and_runs_tools_on_a_live_background_response(base_ur
         assert "Oslo: cold in Oslo" in text and "Lima: cold in Lima" in text
 
 
-def test_the_emulator_stops_cleanly_with_a_response_in_flight(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.WARNING)
+class Errors(logging.Handler):
+    """The ERROR records of uvicorn's loggers (which do not reach the root) and asyncio's."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record.getMessage())
+
+    def attach(self) -> None:
+        """Listen (once the server runs: uvicorn's logging config drops handlers)."""
+        for name in ("uvicorn", "uvicorn.error", "asyncio"):
+            logging.getLogger(name).addHandler(self)
+
+    def detach(self) -> None:
+        for name in ("uvicorn", "uvicorn.error", "asyncio"):
+            logging.getLogger(name).removeHandler(self)
+
+
+def test_the_emulator_stops_cleanly_with_a_response_in_flight() -> None:
+    app = create_app(api_key=None)
+    started = time.monotonic()
+    errors = Errors()
+    try:
+        with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=10) as api:
+            errors.attach()
+            created = create(api, tps=5)  # eight seconds
+            time.sleep(0.3)
+            assert api.get(f"/responses/{created['id']}").json()["status"] == "in_progress"
+        gc.collect()  # a task dropped while pending would be reported now
+    finally:
+        errors.detach()
+    assert time.monotonic() - started < 3  # not the eight seconds of the response
+    record = app.state.emulator.responses[created["id"]]
+    assert record.task is not None and record.task.cancelled()  # its generation stopped
+    assert record.done and record.response["status"] == "in_progress"
+    assert errors.records == []
+
+
+def test_a_reader_attached_at_shutdown_is_let_go() -> None:
+    # uvicorn waits one second (serve_in_thread's graceful timeout) for open responses,
+    # then cancels them, as it does for a foreground stream.
+    app = create_app(api_key=None)
     ended: list[str] = []
     started = time.monotonic()
-    with (
-        serve_in_thread(create_app(api_key=None)) as url,
-        httpx.Client(base_url=url, timeout=10) as api,
-    ):
-        unread = create(api, tps=5)  # eight seconds, nobody reading
-        followed = create(api, tps=5)
+    with serve_in_thread(app) as url:
+        with httpx.Client(base_url=url, timeout=10) as api:
+            created = create(api, tps=5)
 
         def follow() -> None:
             try:
-                with api.stream(
-                    "GET", f"/responses/{followed['id']}", params={"stream": "true"}
-                ) as r:
+                with (
+                    httpx.Client(timeout=10) as own,
+                    own.stream(
+                        "GET", f"{url}/responses/{created['id']}", params={"stream": "true"}
+                    ) as r,
+                ):
                     read(r)
                 ended.append("end")
             except httpx.HTTPError as error:
@@ -269,9 +346,9 @@ def test_the_emulator_stops_cleanly_with_a_response_in_flight(
         reader = threading.Thread(target=follow, daemon=True)
         reader.start()
         time.sleep(0.3)
-        assert api.get(f"/responses/{unread['id']}").json()["status"] == "in_progress"
+        assert ended == []  # still reading when the server stops
     reader.join(5)
-    assert not reader.is_alive() and len(ended) == 1  # the reader was let go
-    assert time.monotonic() - started < 6  # not the eight seconds of the responses
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert errors == [], [r.getMessage() for r in errors]
+    assert not reader.is_alive() and len(ended) == 1
+    assert time.monotonic() - started < 5
+    record = app.state.emulator.responses[created["id"]]
+    assert record.task is not None and record.task.done() and record.done

@@ -62,7 +62,6 @@ __all__ = [
 
 JSON = dict[str, Any]
 Event = tuple[str, bytes, bool]  # (event name, data, paced)
-_TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled"})
 
 
 class ResponseRecord:
@@ -518,11 +517,6 @@ def new_response(store: Store, body: JSON, background: bool) -> JSON:
         "user": None,
         "metadata": body.get("metadata") or {},
     }
-
-
-def terminal(record: ResponseRecord) -> bool:
-    """Whether the response has ended."""
-    return record.response["status"] in _TERMINAL
 
 
 # --- background mode --------------------------------------------------------------------
