@@ -16,17 +16,24 @@ Function calling: the response completes with its ``function_call`` items; the c
 sends a new request with ``previous_response_id`` and one ``function_call_output`` item
 per call, and the script's continuation answers (the weather script uses the outputs).
 
-Background mode (``"background": true``): the response is produced at once and kept;
-``GET /responses/{id}?stream=true&starting_after=N`` streams its events after sequence
-number N, so a client resumes a dropped stream from the server (the cursor is sent to the
-server, not filtered locally). Every response is kept, and retrievable, until deleted.
+Background mode (``"background": true``): the app produces the response in a task of its
+event loop, at the request's pace, and each event is *published* on the record (kept in
+order, readers woken) once its pacing delay has passed; readers (the creating request's
+stream, ``GET /responses/{id}?stream=true&starting_after=N``) send the published events
+after N and then wait for more until the record is *done*. A reader leaving does not stop
+the task; :meth:`ResponsesRun.cancel` does: the response becomes ``cancelled`` (open items
+``incomplete``) and its last event is ``response.cancelled``. A foreground response
+publishes each event as it is produced. Every response is kept, and retrievable, until
+deleted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import asyncio
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from typing import Any
 
+import anyio
 import orjson
 
 from ._script import (
@@ -44,11 +51,17 @@ from ._script import (
 )
 from ._store import ApiError, Store
 
-__all__ = ["ResponseRecord", "ResponsesRun", "parse_request"]
+__all__ = [
+    "ResponseRecord",
+    "ResponsesRun",
+    "generate",
+    "parse_request",
+    "start_background",
+    "stop_background",
+]
 
 JSON = dict[str, Any]
 Event = tuple[str, bytes, bool]  # (event name, data, paced)
-_TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled"})
 
 
 class ResponseRecord:
@@ -58,8 +71,42 @@ class ResponseRecord:
     def __init__(self, response: JSON, script: Script) -> None:
         self.response = response
         self.script = script
-        self.events: list[tuple[int, str, bytes]] = []  # (sequence number, name, data)
+        #: Every event produced, in order: (sequence number, name, data); the sequence
+        #: number is the index.
+        self.events: list[tuple[int, str, bytes]] = []
+        #: How many of ``events`` readers may send (a paced event is produced, then
+        #: published after its delay).
+        self.published = 0
+        #: No event will be added: the response ended (or its generation was stopped).
+        self.done = False
         self.calls: list[tuple[str, FunctionCall]] = []  # (call_id, call) awaiting outputs
+        #: The run producing the response, while it does (for cancel).
+        self.run: ResponsesRun | None = None
+        #: The task generating a background response (held so that it is not collected).
+        self.task: asyncio.Task[None] | None = None
+        self._grew: anyio.Event | None = None
+
+    def publish(self) -> None:
+        """Make every produced event readable, and wake the readers."""
+        self.published = len(self.events)
+        self._wake()
+
+    def close(self) -> None:
+        """No event will follow: publish the rest, and wake the readers to end."""
+        self.done = True
+        self.publish()
+
+    def _wake(self) -> None:
+        if self._grew is not None:
+            self._grew.set()
+            self._grew = None
+
+    async def wait(self, count: int) -> None:
+        """Return once more than ``count`` events are published, or the record is done."""
+        while self.published <= count and not self.done:
+            if self._grew is None:
+                self._grew = anyio.Event()
+            await self._grew.wait()
 
 
 # --- the request ------------------------------------------------------------------------
@@ -166,14 +213,20 @@ def plan(body: JSON, previous: ResponseRecord | None) -> tuple[Script, list[Step
 class ResponsesRun:
     """The events of one response, produced as they are read (the app paces them)."""
 
-    def __init__(self, store: Store, record: ResponseRecord, steps: list[Step]) -> None:
+    def __init__(
+        self, store: Store, record: ResponseRecord, steps: list[Step], *, hold: bool = False
+    ) -> None:
         self.store = store
         self.record = record
         self.steps = steps
+        #: True: events are kept unpublished until the producer calls ``record.publish()``
+        #: (background mode, where pacing happens before readers see an event).
+        self.hold = hold
         self.finished = False
         self._sequence = 0
         self._tokens = 0
-        self._events = self._produce()
+        self._events: Generator[Event, None, None] = self._produce()
+        record.run = self
 
     def __iter__(self) -> Iterator[Event]:
         return self
@@ -184,7 +237,7 @@ class ResponsesRun:
         try:
             return next(self._events)
         except StopIteration:
-            self.finished = True
+            self._finish()
             raise
 
     def drain(self) -> None:
@@ -196,6 +249,25 @@ class ResponsesRun:
         """An injected ``error:N`` fault: the response fails after it."""
         self._events = self._failed(code, message)
 
+    def cancel(self) -> None:
+        """Stop producing: the response is ``cancelled`` (its open items ``incomplete``),
+        ``response.cancelled`` is its last event, and the record is done."""
+        if self.finished:
+            return
+        self._events.close()
+        response = self.record.response
+        response["status"] = "cancelled"
+        for item in response["output"]:
+            if item.get("status") == "in_progress":
+                item["status"] = "incomplete"
+        self._emit("response.cancelled", {"response": self._snapshot()})
+        self._finish()
+
+    def _finish(self) -> None:
+        self.finished = True
+        self.record.run = None
+        self.record.close()
+
     # -- building blocks
 
     def _emit(self, name: str, payload: JSON, paced: bool = False) -> Event:
@@ -203,13 +275,15 @@ class ResponsesRun:
         self._sequence += 1
         data = orjson.dumps({"type": name, **payload, "sequence_number": sequence})
         self.record.events.append((sequence, name, data))
+        if not self.hold:
+            self.record.publish()
         return (name, data, paced)
 
     def _snapshot(self) -> JSON:
         copied: JSON = orjson.loads(orjson.dumps(self.record.response))
         return copied
 
-    def _produce(self) -> Iterator[Event]:
+    def _produce(self) -> Generator[Event, None, None]:
         response = self.record.response
         yield self._emit("response.created", {"response": self._snapshot()})
         response["status"] = "in_progress"
@@ -228,7 +302,7 @@ class ResponsesRun:
         }
         yield self._emit("response.completed", {"response": self._snapshot()})
 
-    def _failed(self, code: str, message: str) -> Iterator[Event]:
+    def _failed(self, code: str, message: str) -> Generator[Event, None, None]:
         response = self.record.response
         response["status"] = "failed"
         response["error"] = {"code": code, "message": message}
@@ -445,6 +519,37 @@ def new_response(store: Store, body: JSON, background: bool) -> JSON:
     }
 
 
-def terminal(record: ResponseRecord) -> bool:
-    """Whether the response has ended."""
-    return record.response["status"] in _TERMINAL
+# --- background mode --------------------------------------------------------------------
+
+
+async def generate(record: ResponseRecord, run: ResponsesRun, delay: float) -> None:
+    """Produce a background response: each event is published at once, a token after
+    ``delay`` seconds (the pacing of a foreground stream); ends when the response does,
+    or when it was cancelled while waiting."""
+    try:
+        for _name, _data, paced in run:
+            if paced and delay:
+                await anyio.sleep(delay)
+                if record.done:  # cancelled meanwhile: cancel() published what there was
+                    return
+            record.publish()
+    finally:
+        record.close()  # also when the task itself is cancelled (the server stops)
+
+
+def start_background(record: ResponseRecord, run: ResponsesRun, delay: float) -> None:
+    """Generate the response in a task of the running event loop (uvicorn's asyncio
+    loop); on another event loop (no asyncio loop running) it is produced at once."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        run.drain()
+        return
+    record.task = loop.create_task(generate(record, run, delay))
+
+
+def stop_background(record: ResponseRecord) -> None:
+    """Stop generating a response that is being deleted (its readers end)."""
+    if record.task is not None and not record.task.done():
+        record.task.cancel()
+    record.close()
