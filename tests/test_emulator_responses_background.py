@@ -280,6 +280,31 @@ def test_the_client_resumes_and_runs_tools_on_a_live_background_response(base_ur
         assert "Oslo: cold in Oslo" in text and "Lima: cold in Lima" in text
 
 
+def test_the_client_reads_a_cancelled_background_response_to_its_end(base_url: str) -> None:
+    """``response.cancelled`` is a proper end: the fold finishes the response ``cancelled``
+    (no truncation, no resume attempts), and its text is what was written before."""
+    with streamkit.Client(base_url=base_url, api_key="any", timeout=10) as client:
+        stream = client.responses.stream(
+            model="gpt-5",
+            input=f"echo: {WORDS}",
+            background=True,
+            reconnect="poll",
+            extra_headers={"X-Emulator-Tokens-Per-Second": "40"},
+        )
+        kinds = []
+        for n, change in enumerate(stream.changes()):
+            kinds.append(type(change).__name__)
+            if n == 10:
+                assert stream.response_id is not None
+                assert client.responses.cancel(stream.response_id).status == "cancelled"
+        final = stream.get_final_response()
+        assert final is not None and final.status == "cancelled"
+        assert "RunFinished" in kinds
+        # the item being written is left open by the cancel, and said so; nothing else
+        assert [p.kind for p in stream.state.problems] == ["left_open"]
+        assert 0 < len(stream.get_final_text()) < len(WORDS)
+
+
 class Errors(logging.Handler):
     """The ERROR records of uvicorn's loggers (which do not reach the root) and asyncio's."""
 

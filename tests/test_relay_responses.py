@@ -224,3 +224,29 @@ def test_stop_ends_a_response_stopped_at_once(
     assert viewer.faults == [] and state["end"]["reason"] == "stopped"
     assert state["run"]["id"] == finals[run_id].response_id
     assert len(text_of(state)) < len(words(200))
+
+
+def test_stop_cancels_a_background_response_upstream(
+    backend: tuple[str, dict[str, Any]], emulator_url: str
+) -> None:
+    """Stop on a background response: the relay cancels it through the client, reads the
+    stream to the service's end, and the viewers see it end ``cancelled``."""
+    url, _ = backend
+    run_id = start_chat(url, f"echo: {words(200)}", tps=40, background=True)  # five seconds
+
+    async def main() -> Viewer:
+        viewer = Viewer(url, run_id)
+        async with httpx.AsyncClient(timeout=10) as http:
+            await viewer.read(http, max_events=8)
+            answer = await http.post(f"{url}/main/runs/{run_id}/stop")
+            assert answer.json() == {"run_id": run_id, "stopped": True}
+            with anyio.fail_after(3):
+                await viewer.read(http)
+        return viewer
+
+    viewer = anyio.run(main)
+    state = viewer.state()
+    assert viewer.faults == [] and state["end"] == {"reason": "cancelled", "status": "cancelled"}
+    response_id = state["run"]["id"]
+    with streamkit.Client(base_url=emulator_url, api_key=KEY) as client:
+        assert client.responses.retrieve(response_id).status == "cancelled"

@@ -3,7 +3,8 @@
 The data: the event table :data:`EVENTS` (one class per event of the streaming union,
 see :mod:`._events`), the lifecycles of a response (:data:`RESPONSE`) and of its output
 items (:data:`ITEM`), and the rule for a proper end: ``response.completed``,
-``response.incomplete``, ``response.failed``, an ``error`` event, or ``[DONE]``. The
+``response.incomplete``, ``response.failed``, ``response.cancelled``, an ``error``
+event, or ``[DONE]``. The
 merge rules are :class:`ResponsesState`, its fold, which emits the same Changes as the
 Assistants fold (the response is the run; see ``docs/responses.md``).
 """
@@ -40,5 +41,8 @@ RESPONSES = Protocol(
     lifecycles={"response": RESPONSE, "item": ITEM},
     decode=decode,
     new_state=_new_state,
-    ending=("response.completed, response.incomplete, response.failed, an error event, or [DONE]"),
+    ending=(
+        "response.completed, response.incomplete, response.failed, response.cancelled, "
+        "an error event, or [DONE]"
+    ),
 )

@@ -59,6 +59,7 @@ __all__ = [
     "ReasoningTextDoneData",
     "RefusalDeltaData",
     "RefusalDoneData",
+    "ResponseCancelled",
     "ResponseCodeInterpreterCallCodeDelta",
     "ResponseCodeInterpreterCallCodeDone",
     "ResponseCodeInterpreterCallCompleted",
@@ -419,6 +420,16 @@ class ResponseIncomplete(Event):
     """``response.incomplete``: the response ended incomplete."""
 
     EVENT = "response.incomplete"
+    data: LifecycleData
+
+
+@attrs.define(slots=True, kw_only=True)
+class ResponseCancelled(Event):
+    """``response.cancelled``: a background response was cancelled (not in the service's
+    published union; the emulator ends a cancelled background stream with it, and a
+    service that sends it is read as sent)."""
+
+    EVENT = "response.cancelled"
     data: LifecycleData
 
 
@@ -788,6 +799,7 @@ EVENTS: dict[str, EventSpec] = {
             "response.incomplete", ResponseIncomplete, LifecycleData, "response", "incomplete"
         ),
         EventSpec("response.failed", ResponseFailed, LifecycleData, "response", "failed"),
+        EventSpec("response.cancelled", ResponseCancelled, LifecycleData, "response", "cancelled"),
         EventSpec("response.output_item.added", ResponseOutputItemAdded, OutputItemData, "item"),
         EventSpec("response.output_item.done", ResponseOutputItemDone, OutputItemData, "item"),
         EventSpec("response.content_part.added", ResponseContentPartAdded, ContentPartData, "part"),
