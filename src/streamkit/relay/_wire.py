@@ -180,9 +180,20 @@ def _call_results(call: Any) -> list[dict[str, Any]] | None:
     return [_result(entry) for entry in raw] if isinstance(raw, list) else None
 
 
-#: The kinds of call whose deltas can bring outputs or results (others skip the check).
-_PRODUCES: Final = frozenset(
-    {"code_interpreter", "file_search", "code_interpreter_call", "file_search_call"}
+#: The kinds of Assistants call whose deltas can bring outputs or results (a Responses
+#: item's come with the item, when it is done).
+_PRODUCES: Final = frozenset({"code_interpreter", "file_search"})
+#: The Changes that say nothing on the wire (the most frequent first leave at once).
+_SILENT: Final = frozenset(
+    {
+        c.MessageDeltaApplied,
+        c.StepDeltaApplied,
+        c.StepCreated,
+        c.StreamDone,
+        c.ThreadStarted,
+        c.UnknownReceived,
+        c.Problem,
+    }
 )
 #: The Responses protocol's progress Change class, once that protocol is loaded.
 _PROGRESS: list[type] = []
@@ -198,6 +209,15 @@ def _progress_class() -> type | None:
             return None
         _PROGRESS.append(progress)
     return _PROGRESS[0]
+
+
+def _brings_lists(delta: Any) -> bool:
+    """Whether an Assistants call delta carries code interpreter outputs or file search
+    results (most carry only input text)."""
+    ci = getattr(delta, "code_interpreter", None)
+    if ci is not None and getattr(ci, "outputs", None) is not None:
+        return True
+    return getattr(delta, "file_search", None) is not None
 
 
 def _reasoning_part(part: Any) -> str:
@@ -225,6 +245,8 @@ class Encoder:
     def encode(self, change: c.Change) -> list[dict[str, Any]]:
         """The wire events for ``change`` (often none)."""
         cls = change.__class__
+        if cls in _SILENT:
+            return []
         if cls is c.ContentPartDelta:
             assert isinstance(change, c.ContentPartDelta)
             if not change.text:
@@ -244,17 +266,18 @@ class Encoder:
             ]
         if cls is c.ToolCallDelta:
             assert isinstance(change, c.ToolCallDelta)
+            if not change.text:
+                # A delta without input text may bring outputs or results (a delta with
+                # text that also brought some has them sent when the call is done).
+                if change.kind in _PRODUCES and _brings_lists(change.delta):
+                    out: list[dict[str, Any]] = []
+                    self._lists_sent(f"{change.step.id}/{change.index}", change.tool_call, out)
+                    return out
+                return []
             call_key = f"{change.step.id}/{change.index}"
-            out: list[dict[str, Any]] = []
-            if change.text:
-                key = ("c", change.step.id, change.index)
-                self._sent.setdefault(key, []).append(change.text)
-                out.append(
-                    {"v": VERSION, "type": "tool_call.delta", "key": call_key, "text": change.text}
-                )
-            if change.kind in _PRODUCES:
-                self._lists_sent(call_key, change.tool_call, out)
-            return out
+            key = ("c", change.step.id, change.index)
+            self._sent.setdefault(key, []).append(change.text)
+            return [{"v": VERSION, "type": "tool_call.delta", "key": call_key, "text": change.text}]
         if cls is c.RunStatusChanged or cls is c.RunCreated or cls is c.RunFinished:
             run = change.run  # type: ignore[attr-defined]
             now = (run.id, getattr(run, "thread_id", None), run.status)  # a response has none
