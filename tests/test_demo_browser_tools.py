@@ -4,7 +4,8 @@ In headless Chromium (as ``test_demo_browser``, whose fixtures and helpers these
 code interpreter question shows the call's logs, a file search shows the files found with
 their scores, each as the server's snapshot has them; a kept Responses state (reasoning
 summary and text, a web search still ``searching``, a partial image) is drawn from the
-page's storage after a reload. Skips when chromium or chromedriver is absent.
+page's storage after a reload (a screenshot: ``test-artifacts/demo-tools.png``). Skips
+when chromium or chromedriver is absent.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ def test_code_interpreter_logs_and_file_search_results_are_shown(browser: Any, d
     page = keep_and_reload(driver, run_id, events[: image + 1])
     assert page["badges"] == ["done", "generating"]
     assert page["images"] == ["data:image/png;base64,UEFSVElBTA0="]
+    base.ARTIFACTS.mkdir(exist_ok=True)
+    assert driver.save_screenshot(str(base.ARTIFACTS / "demo-tools.png"))
 
 
 def keep_and_reload(driver: Any, run_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -67,7 +67,7 @@
     var box = el("div", "call" + (call.done ? " done" : ""));
     box.dataset.key = call.key;
     var head = el("div", "call-head");
-    head.appendChild(el("span", "kind", call.kind.replace("_", " ")));
+    head.appendChild(el("span", "kind", call.kind.replace(/_call$/, "").replace(/_/g, " ")));
     head.appendChild(el("span", "name", call.name || (call.kind === "function" ? "…" : "")));
     var settled = call.done || call.output !== null;
     /* a hosted tool says what it is doing (searching, interpreting, ...) */
