@@ -12,6 +12,7 @@ as the Python view does (node, when installed).
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -23,8 +24,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import _responses_streams as built_streams
 import streamkit
-from _responses_streams import number, response, sse
+from _responses_streams import item_events, number, response, sse, whole
 from streamkit.emulator import create_app, serve_in_thread
 from streamkit.relay import Encoder, RunView, js_client_path
 
@@ -500,3 +502,168 @@ def test_the_javascript_client_folds_every_stream_as_the_python_view(
         assert out["resumed"] == resumed.state(), case["name"]
         if not case["name"].endswith("(old)"):
             assert out["resumed"] == whole, case["name"]
+
+
+# -- generated Responses streams ----------------------------------------------------------
+
+TEXT = st.text("abc xyz.\n", min_size=1, max_size=12)
+
+
+def split(text: str, cuts: list[int]) -> list[str]:
+    """``text`` in pieces at ``cuts`` (positions taken modulo its length)."""
+    at = sorted({0, len(text), *(c % (len(text) + 1) for c in cuts)})
+    return [text[a:b] for a, b in itertools.pairwise(at) if b > a]
+
+
+@st.composite
+def hosted_items(draw: st.DrawFn) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Output items (reasoning, hosted tools, messages, function calls) with their events:
+    each item's final object and the events that stream it, texts in random pieces."""
+    out: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    for n in range(draw(st.integers(1, 5))):
+        kind = draw(st.sampled_from(["reasoning", "web", "code", "files", "message", "call"]))
+        item_id = f"{kind[:2]}_{n}"
+        where = {"item_id": item_id, "output_index": n}
+        cuts = draw(st.lists(st.integers(0, 12), max_size=3))
+        events: list[dict[str, Any]] = []
+        added = {"type": "response.output_item.added", "output_index": n}
+        if kind == "reasoning":
+            summary = draw(st.lists(TEXT, max_size=3))
+            thoughts = draw(st.lists(TEXT, max_size=2))
+            item = {
+                "id": item_id,
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": t} for t in summary],
+                "content": [{"type": "reasoning_text", "text": t} for t in thoughts],
+            }
+            if draw(st.booleans()):  # else: the item arrives whole
+                events.append({**added, "item": {**item, "summary": [], "content": []}})
+                for i, text in enumerate(summary):
+                    part = {"type": "summary_text", "text": text}
+                    events.append(
+                        {
+                            "type": "response.reasoning_summary_part.added",
+                            **where,
+                            "summary_index": i,
+                            "part": {**part, "text": ""},
+                        }
+                    )
+                    events += [
+                        {
+                            "type": "response.reasoning_summary_text.delta",
+                            **where,
+                            "summary_index": i,
+                            "delta": piece,
+                        }
+                        for piece in split(text, cuts)
+                    ]
+                    events.append(
+                        {
+                            "type": "response.reasoning_summary_part.done",
+                            **where,
+                            "summary_index": i,
+                            "part": part,
+                        }
+                    )
+                for i, text in enumerate(thoughts):
+                    events += [
+                        {
+                            "type": "response.reasoning_text.delta",
+                            **where,
+                            "content_index": i,
+                            "delta": piece,
+                        }
+                        for piece in split(text, cuts)
+                    ]
+                    events.append(
+                        {
+                            "type": "response.reasoning_text.done",
+                            **where,
+                            "content_index": i,
+                            "text": text,
+                        }
+                    )
+        elif kind in ("web", "code", "files"):
+            name = {"web": "web_search", "code": "code_interpreter", "files": "file_search"}[kind]
+            item = {"id": item_id, "type": f"{name}_call", "status": "completed"}
+            if kind == "code":
+                code = draw(TEXT)
+                item.update(
+                    code=code, container_id="cntr_1", outputs=[{"type": "logs", "logs": draw(TEXT)}]
+                )
+            if kind == "files":
+                item.update(
+                    queries=["q"],
+                    results=[
+                        {
+                            "file_id": f"file-{i}",
+                            "filename": f"f{i}.txt",
+                            "score": i / 10,
+                            "text": draw(TEXT),
+                        }
+                        for i in range(draw(st.integers(0, 3)))
+                    ],
+                )
+            start = {**item, "status": "in_progress"}
+            if kind == "code":
+                start.update(code="", outputs=None)
+            if kind == "files":
+                start.update(results=None)
+            events.append({**added, "item": start})
+            events.append({"type": f"response.{name}_call.in_progress", **where})
+            if kind == "code":
+                events += [
+                    {"type": "response.code_interpreter_call_code.delta", **where, "delta": p}
+                    for p in split(item["code"], cuts)
+                ]
+                events.append(
+                    {
+                        "type": "response.code_interpreter_call_code.done",
+                        **where,
+                        "code": item["code"],
+                    }
+                )
+            step = {"web": "searching", "code": "interpreting", "files": "searching"}[kind]
+            events.append({"type": f"response.{name}_call.{step}", **where})
+            events.append({"type": f"response.{name}_call.completed", **where})
+        elif kind == "message":
+            text = draw(TEXT)
+            item = built_streams.message(item_id, text)
+            events += item_events(n, item, split(text, cuts))[:-1]
+        else:
+            arguments = draw(TEXT)
+            item = built_streams.call(item_id, arguments)
+            events += item_events(n, item, split(arguments, cuts))[:-1]
+        events.append({"type": "response.output_item.done", "output_index": n, "item": item})
+        out.append((item, events))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(hosted_items(), st.data())
+def test_any_responses_stream_relays_and_resumes(
+    plan: list[tuple[dict[str, Any], list[dict[str, Any]]]], data: st.DataObject
+) -> None:
+    """A generated Responses stream (reasoning whole or streamed, hosted tools with their
+    progress, messages, function calls): the fold is the stream's snapshot; a snapshot at
+    any cut continued with the rest is the whole fold; an old client folds the rest alike."""
+    items = [item for item, _ in plan]
+    body = sse(whole(items, [event for _, events in plan for event in events]))
+    events, stream = events_of(body)
+    state = fold(events)
+    assert_tools_and_reasoning(state, stream)
+    assert [p["text"] for m in state["messages"] for p in m["parts"]] == [
+        item["content"][0]["text"] for item in items if item["type"] == "message"
+    ]
+    hosted = [c["status"] for c in state["tool_calls"] if c["kind"].endswith("search_call")]
+    assert hosted == ["completed"] * len(hosted)
+    cut = data.draw(st.integers(0, len(events)))
+    head = RunView("r")
+    for event in events[:cut]:
+        head.apply(event)
+    resumed = RunView.from_state(json.loads(json.dumps(head.state())))
+    for event in events[cut:]:
+        resumed.apply(event)
+    assert resumed.state() == state
+    old = [e for e in events if e["type"] not in NEW_TYPES]
+    assert without_new_fields(fold(old)) == without_new_fields(state)
