@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 import streamkit
 from streamkit.emulator import create_app, serve_in_thread
 from streamkit.relay import Encoder, MemoryHub, RunView, js_client_path
+from test_relay_wire_tools import assert_tools_and_reasoning
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "recordings" / "openai-dotnet"
 KEY = "sk-relay-wire"
@@ -146,6 +147,7 @@ def test_emulator_runs_through_a_hub_fold_to_the_streams_snapshots(
     state = snap["state"]
     assert reason == "completed" and state["end"] == {"reason": "completed", "status": "completed"}
     assert_matches(state, stream)
+    assert_tools_and_reasoning(state, stream)  # code interpreter logs, file search results
     if tools and tools[0] is WEATHER:
         assert [c["name"] for c in state["tool_calls"]] == ["get_current_weather"] * 3
         assert [c["output"] for c in state["tool_calls"]] == [

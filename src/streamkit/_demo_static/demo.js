@@ -67,15 +67,40 @@
     var box = el("div", "call" + (call.done ? " done" : ""));
     box.dataset.key = call.key;
     var head = el("div", "call-head");
-    head.appendChild(el("span", "kind", call.kind.replace("_", " ")));
+    head.appendChild(el("span", "kind", call.kind.replace(/_call$/, "").replace(/_/g, " ")));
     head.appendChild(el("span", "name", call.name || (call.kind === "function" ? "…" : "")));
     var settled = call.done || call.output !== null;
-    head.appendChild(el("span", "badge", settled ? "done" : "running"));
+    /* a hosted tool says what it is doing (searching, interpreting, ...) */
+    head.appendChild(el("span", "badge", settled ? "done" : (call.status || "running")));
     box.appendChild(head);
     if (call.arguments) box.appendChild(el("pre", "args", call.arguments));
     if (call.output !== null && call.output !== undefined && call.output !== "") {
       box.appendChild(el("pre", "output", call.output));
     }
+    (call.outputs || []).forEach(function (o) {
+      if (o.type === "logs") box.appendChild(el("pre", "logs", o.logs));
+      else if (o.type === "image" && (o.url || o.b64)) {
+        var img = el("img", "image" + (o.partial !== null ? " partial" : ""));
+        img.alt = "image output";
+        img.src = o.url || "data:image/png;base64," + o.b64;
+        box.appendChild(img);
+      } else if (o.type === "image") box.appendChild(el("div", "file", "image " + o.file_id));
+    });
+    if (call.results && call.results.length) {
+      var list = box.appendChild(el("ul", "results"));
+      call.results.forEach(function (r) {
+        var item = list.appendChild(el("li", null, r.file_name || r.file_id));
+        if (typeof r.score === "number") item.appendChild(el("span", "score", r.score.toFixed(2)));
+      });
+    }
+    return box;
+  }
+
+  function renderReasoning(r) {
+    var box = el("details", "reasoning" + (r.done ? "" : " streaming"));
+    box.open = !r.done; /* open while it thinks, folded once done */
+    box.appendChild(el("summary", null, r.done ? "reasoning" : "reasoning…"));
+    r.summary.concat(r.text).forEach(function (t) { if (t) box.appendChild(el("p", null, t)); });
     return box;
   }
 
@@ -84,6 +109,7 @@
     var s = turn.state, body = turn.node.querySelector(".assistant");
     body.textContent = "";
     if (s) {
+      (s.reasoning || []).forEach(function (r) { body.appendChild(renderReasoning(r)); });
       if (s.tool_calls.length) {
         var calls = body.appendChild(el("div", "calls"));
         s.tool_calls.forEach(function (call) { calls.appendChild(renderCall(call)); });

@@ -13,10 +13,20 @@ Text is sent as deltas. A part or a tool call that arrived whole (a server's fin
 object, a resync) gets its text when it is done: the rest of it as a delta, or, when the
 server's final text is not a continuation of what was sent, the whole text with
 ``"replace": true``.
+
+What a tool produced travels as lists: a code interpreter's ``outputs`` (logs, images by
+file id or URL, an image generation's partial and final images) and a file search's
+``results`` (file id, name, score, text), each normalised to small JSON objects and sent
+as ``tool_call.outputs`` / ``tool_call.results`` from the first entry that changed. A
+hosted tool's progress (a Responses ``ToolCallProgress``) is ``tool_call.status``. A
+reasoning item (Responses) is not a message: its summary and reasoning text parts are
+``reasoning.*`` events, so that a client that does not know them shows nothing of it
+rather than showing the model's reasoning as its answer.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Final
 
 from .. import _changes as c
@@ -97,6 +107,124 @@ def _call_output(call: Any) -> str | None:
     return output if isinstance(output, str) else None
 
 
+def _get(obj: Any, name: str) -> Any:
+    """A field of a model, of a JSON object as sent, or of an unknown variant's ``raw``."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    value = getattr(obj, name, None)
+    if value is None:
+        raw = getattr(obj, "raw", None)
+        if isinstance(raw, dict):
+            return raw.get(name)
+    return value
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _image(
+    file_id: str | None = None,
+    url: str | None = None,
+    b64: str | None = None,
+    partial: int | None = None,
+) -> dict[str, Any]:
+    return {"type": "image", "file_id": file_id, "url": url, "b64": b64, "partial": partial}
+
+
+def _output(entry: Any) -> dict[str, Any]:
+    """One code interpreter output as JSON: logs, or an image (a file id, a URL)."""
+    kind = _get(entry, "type")
+    if kind == "logs":
+        return {"type": "logs", "logs": _str(_get(entry, "logs")) or ""}
+    if kind == "image":
+        file_id = _get(_get(entry, "image"), "file_id") or _get(entry, "file_id")
+        return _image(file_id=_str(file_id), url=_str(_get(entry, "url")))
+    return {"type": kind if isinstance(kind, str) else None}
+
+
+def _call_outputs(call: Any) -> list[dict[str, Any]] | None:
+    """What a code interpreter call produced (or an image generation's image), as JSON;
+    None for a call that has no outputs."""
+    ci = getattr(call, "code_interpreter", None)
+    raw = _get(ci, "outputs") if ci is not None else getattr(call, "outputs", None)
+    if isinstance(raw, list):
+        return [_output(entry) for entry in raw]
+    result = getattr(call, "result", None)  # a Responses image generation
+    if isinstance(result, str) and result:
+        return [_image(b64=result)]
+    return None
+
+
+def _result(entry: Any) -> dict[str, Any]:
+    """One file search result as JSON: its file, score and (when included) text."""
+    text = _get(entry, "text")
+    content = _get(entry, "content")
+    if text is None and isinstance(content, list) and content:
+        text = _get(content[0], "text")
+    score = _get(entry, "score")
+    return {
+        "file_id": _str(_get(entry, "file_id")),
+        "file_name": _str(_get(entry, "file_name") or _get(entry, "filename")),
+        "score": score if isinstance(score, int | float) else None,
+        "text": _str(text),
+    }
+
+
+def _call_results(call: Any) -> list[dict[str, Any]] | None:
+    """A file search call's results as JSON; None for another call or none yet."""
+    fs = getattr(call, "file_search", None)
+    raw = _get(fs, "results") if fs is not None else getattr(call, "results", None)
+    return [_result(entry) for entry in raw] if isinstance(raw, list) else None
+
+
+#: The kinds of Assistants call whose deltas can bring outputs or results (a Responses
+#: item's come with the item, when it is done).
+_PRODUCES: Final = frozenset({"code_interpreter", "file_search"})
+#: The Changes that say nothing on the wire (the most frequent first leave at once).
+_SILENT: Final = frozenset(
+    {
+        c.MessageDeltaApplied,
+        c.StepDeltaApplied,
+        c.StepCreated,
+        c.StreamDone,
+        c.ThreadStarted,
+        c.UnknownReceived,
+        c.Problem,
+    }
+)
+#: The Responses protocol's progress Change class, once that protocol is loaded.
+_PROGRESS: list[type] = []
+
+
+def _progress_class() -> type | None:
+    """``ToolCallProgress``, when the Responses protocol is loaded (else no stream could
+    have made one, and it is not loaded for nothing)."""
+    if not _PROGRESS:
+        module = sys.modules.get("streamkit.protocols.responses")
+        progress = getattr(module, "ToolCallProgress", None)
+        if progress is None:
+            return None
+        _PROGRESS.append(progress)
+    return _PROGRESS[0]
+
+
+def _brings_lists(delta: Any) -> bool:
+    """Whether an Assistants call delta carries code interpreter outputs or file search
+    results (most carry only input text)."""
+    ci = getattr(delta, "code_interpreter", None)
+    if ci is not None and getattr(ci, "outputs", None) is not None:
+        return True
+    return getattr(delta, "file_search", None) is not None
+
+
+def _reasoning_part(part: Any) -> str:
+    """Which list of a reasoning item a part belongs to: ``summary`` or ``text``."""
+    return "summary" if getattr(part, "type", None) == "summary_text" else "text"
+
+
 class Encoder:
     """Turns one run's Changes into wire events (see the module doc).
 
@@ -109,15 +237,22 @@ class Encoder:
         # the text pieces sent per part and call (the delta strings themselves, shared)
         self._sent: dict[tuple[str, str, int], list[str]] = {}
         self._outputs: set[tuple[str, int]] = set()  # the calls whose output was sent
+        # the outputs / results lists sent per call, and each hosted call's last status
+        self._lists: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._status: dict[str, str] = {}
         self.status: str | None = None  # the run's last status
 
     def encode(self, change: c.Change) -> list[dict[str, Any]]:
         """The wire events for ``change`` (often none)."""
         cls = change.__class__
+        if cls in _SILENT:
+            return []
         if cls is c.ContentPartDelta:
             assert isinstance(change, c.ContentPartDelta)
             if not change.text:
                 return []
+            if change.kind == "reasoning":
+                return self._reasoning_delta(change.message, change.index, change.part, change.text)
             key = ("m", change.message.id, change.index)
             self._sent.setdefault(key, []).append(change.text)
             return [
@@ -132,6 +267,12 @@ class Encoder:
         if cls is c.ToolCallDelta:
             assert isinstance(change, c.ToolCallDelta)
             if not change.text:
+                # A delta without input text may bring outputs or results (a delta with
+                # text that also brought some has them sent when the call is done).
+                if change.kind in _PRODUCES and _brings_lists(change.delta):
+                    out: list[dict[str, Any]] = []
+                    self._lists_sent(f"{change.step.id}/{change.index}", change.tool_call, out)
+                    return out
                 return []
             call_key = f"{change.step.id}/{change.index}"
             key = ("c", change.step.id, change.index)
@@ -154,6 +295,8 @@ class Encoder:
         if cls is c.MessageCreated:
             assert isinstance(change, c.MessageCreated)
             message = change.message
+            if getattr(message, "type", None) == "reasoning":
+                return [{"v": VERSION, "type": "reasoning.created", "id": message.id}]
             return [
                 {
                     "v": VERSION,
@@ -164,6 +307,8 @@ class Encoder:
             ]
         if cls is c.ContentPartCreated:
             assert isinstance(change, c.ContentPartCreated)
+            if getattr(change.message, "type", None) == "reasoning":
+                return []  # its text comes with reasoning.delta
             return [
                 {
                     "v": VERSION,
@@ -175,6 +320,8 @@ class Encoder:
             ]
         if cls is c.ContentPartDone:
             assert isinstance(change, c.ContentPartDone)
+            if getattr(change.message, "type", None) == "reasoning":
+                return self._reasoning_delta(change.message, change.index, change.part, None)
             key = ("m", change.message.id, change.index)
             final = _part_text(change.part)
             return self._catch_up(
@@ -189,6 +336,15 @@ class Encoder:
         if cls is c.MessageDone:
             assert isinstance(change, c.MessageDone)
             message = change.message
+            if getattr(message, "type", None) == "reasoning":
+                return [
+                    {
+                        "v": VERSION,
+                        "type": "reasoning.done",
+                        "id": message.id,
+                        "status": message.status,
+                    }
+                ]
             return [
                 {
                     "v": VERSION,
@@ -217,6 +373,7 @@ class Encoder:
             call_key = f"{change.step.id}/{change.index}"
             key = ("c", change.step.id, change.index)
             out = self._catch_up(key, _call_text(call), "tool_call.delta", {"key": call_key})
+            self._lists_sent(call_key, call, out)
             if _call_output(call) is not None:
                 self._outputs.add((change.step.id, change.index))
             out.append(
@@ -270,7 +427,76 @@ class Encoder:
                     "message": getattr(error, "message", None),
                 }
             ]
+        progress = _PROGRESS[0] if _PROGRESS else _progress_class()
+        if progress is not None and cls is progress:
+            return self._progress(change)
         return []
+
+    def _progress(self, change: Any) -> list[dict[str, Any]]:
+        """A hosted tool's status (``tool_call.status``), or a partial image (its
+        ``outputs``)."""
+        call_key = f"{change.step.id}/{change.index}"
+        status = change.status
+        out: list[dict[str, Any]] = []
+        if status == "partial_image":
+            data = change.event.data
+            b64 = _str(getattr(data, "partial_image_b64", None))
+            if b64 is not None:
+                partial = getattr(data, "partial_image_index", None)
+                image = _image(b64=b64, partial=partial if isinstance(partial, int) else None)
+                self._list_sent(call_key, "outputs", [image], out)
+            return out
+        if isinstance(status, str) and self._status.get(call_key) != status:
+            self._status[call_key] = status
+            out.append(
+                {"v": VERSION, "type": "tool_call.status", "key": call_key, "status": status}
+            )
+        self._lists_sent(call_key, change.tool_call, out)
+        return out
+
+    def _lists_sent(self, call_key: str, call: Any, out: list[dict[str, Any]]) -> None:
+        """Append the events for what changed in a call's outputs and results."""
+        outputs = _call_outputs(call)
+        if outputs is not None:
+            self._list_sent(call_key, "outputs", outputs, out)
+        results = _call_results(call)
+        if results is not None:
+            self._list_sent(call_key, "results", results, out)
+
+    def _list_sent(
+        self, call_key: str, field: str, now: list[dict[str, Any]], out: list[dict[str, Any]]
+    ) -> None:
+        sent = self._lists.get((call_key, field), [])
+        if now == sent:
+            return
+        same = 0
+        for before, after in zip(sent, now, strict=False):
+            if before != after:
+                break
+            same += 1
+        self._lists[(call_key, field)] = now
+        out.append(
+            {
+                "v": VERSION,
+                "type": f"tool_call.{field}",
+                "key": call_key,
+                "index": same,
+                field: now[same:],
+            }
+        )
+
+    def _reasoning_delta(
+        self, item: Any, index: int, part: Any, text: str | None
+    ) -> list[dict[str, Any]]:
+        """A reasoning part's delta (``text``), or, when it is done (``text`` None), what
+        of its final text its deltas did not bring."""
+        kind = _reasoning_part(part)
+        where = {"id": item.id, "kind": kind, "index": index}
+        key = (kind, item.id, index)
+        if text is None:
+            return self._catch_up(key, _part_text(part), "reasoning.delta", where)
+        self._sent.setdefault(key, []).append(text)
+        return [{"v": VERSION, "type": "reasoning.delta", **where, "text": text}]
 
     def _catch_up(
         self, key: tuple[str, str, int], final: str | None, kind: str, where: dict[str, Any]
@@ -313,6 +539,7 @@ class RunView:
         self.run: dict[str, Any] | None = None
         self.messages: dict[str, dict[str, Any]] = {}
         self.calls: dict[str, dict[str, Any]] = {}
+        self.reasoning: dict[str, dict[str, Any]] = {}
         self.requires_action: list[dict[str, Any]] | None = None
         self.errors: list[dict[str, Any]] = []
         self.end: dict[str, Any] | None = None
@@ -326,7 +553,19 @@ class RunView:
             parts = [{"kind": p["kind"], "text": [p["text"]]} for p in message["parts"]]
             view.messages[message["id"]] = {**message, "parts": parts}
         for call in state["tool_calls"]:
-            view.calls[call["key"]] = {**call, "arguments": [call["arguments"]]}
+            view.calls[call["key"]] = {
+                "status": None,  # a snapshot of a server that predates these fields
+                **call,
+                "arguments": [call["arguments"]],
+                "outputs": list(call.get("outputs") or ()),
+                "results": list(call.get("results") or ()),
+            }
+        for item in state.get("reasoning") or ():
+            view.reasoning[item["id"]] = {
+                **item,
+                "summary": [[text] for text in item["summary"]],
+                "text": [[text] for text in item["text"]],
+            }
         view.requires_action = state["requires_action"]
         view.errors = list(state["errors"])
         view.end = state["end"]
@@ -361,8 +600,23 @@ class RunView:
                 "arguments": [],
                 "output": None,
                 "done": False,
+                "status": None,
+                "outputs": [],
+                "results": [],
             }
         return call
+
+    def _reasoning(self, item_id: str) -> dict[str, Any]:
+        item = self.reasoning.get(item_id)
+        if item is None:
+            item = self.reasoning[item_id] = {
+                "id": item_id,
+                "status": "in_progress",
+                "summary": [],
+                "text": [],
+                "done": False,
+            }
+        return item
 
     def apply(self, event: dict[str, Any]) -> None:
         """Fold one wire event (a snapshot is not folded: start a new view from it)."""
@@ -398,6 +652,24 @@ class RunView:
             call.update(id=event["id"], name=event["name"], output=event["output"], done=True)
         elif kind == "tool_call.output":
             self._call(event["key"])["output"] = event["output"]
+        elif kind == "tool_call.outputs" or kind == "tool_call.results":
+            field = kind[10:]
+            call = self._call(event["key"])
+            call[field] = call[field][: event["index"]] + event[field]
+        elif kind == "tool_call.status":
+            self._call(event["key"])["status"] = event["status"]
+        elif kind == "reasoning.created":
+            self._reasoning(event["id"])
+        elif kind == "reasoning.delta" and event["kind"] in ("summary", "text"):
+            parts: list[list[str]] = self._reasoning(event["id"])[event["kind"]]
+            while len(parts) <= event["index"]:
+                parts.append([])
+            if event.get("replace"):
+                parts[event["index"]] = [event["text"]]
+            else:
+                parts[event["index"]].append(event["text"])
+        elif kind == "reasoning.done":
+            self._reasoning(event["id"]).update(status=event["status"], done=True)
         elif kind == "requires_action":
             self.requires_action = event["tool_calls"]
         elif kind == "error":
@@ -418,12 +690,29 @@ class RunView:
             }
             for message in self.messages.values()
         ]
-        calls = [{**call, "arguments": "".join(call["arguments"])} for call in self.calls.values()]
+        calls = [
+            {
+                **call,
+                "arguments": "".join(call["arguments"]),
+                "outputs": list(call["outputs"]),
+                "results": list(call["results"]),
+            }
+            for call in self.calls.values()
+        ]
+        reasoning = [
+            {
+                **item,
+                "summary": ["".join(pieces) for pieces in item["summary"]],
+                "text": ["".join(pieces) for pieces in item["text"]],
+            }
+            for item in self.reasoning.values()
+        ]
         return {
             "run_id": self.run_id,
             "run": self.run,
             "messages": messages,
             "tool_calls": calls,
+            "reasoning": reasoning,
             "requires_action": self.requires_action,
             "errors": list(self.errors),
             "end": self.end,

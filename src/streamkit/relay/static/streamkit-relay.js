@@ -7,6 +7,8 @@
  * server resumes exactly after it; a snapshot (the first event, or one flagged `fresh`
  * when the server no longer held the missed events) replaces the state. On `end` the
  * connection is closed (so the browser does not reconnect).
+ * Tool calls carry what the tool produced (outputs, results) and a hosted tool's status;
+ * reasoning items (summary and text parts) are a list of their own.
  * Keep fold() in step with RunView in streamkit/relay/_wire.py (tests compare them).
  */
 (function (root, factory) {
@@ -17,7 +19,7 @@
   var VERSION = 1;
 
   function emptyState(runId) {
-    return { run_id: runId, run: null, messages: [], tool_calls: [],
+    return { run_id: runId, run: null, messages: [], tool_calls: [], reasoning: [],
              requires_action: null, errors: [], end: null };
   }
 
@@ -41,17 +43,39 @@
       if (state.tool_calls[i].key === key) return state.tool_calls[i];
     }
     var c = { key: key, id: null, step_id: key.slice(0, key.lastIndexOf("/")),
-              kind: "function", name: null, arguments: "", output: null, done: false };
+              kind: "function", name: null, arguments: "", output: null, done: false,
+              status: null, outputs: [], results: [] };
     state.tool_calls.push(c);
     return c;
+  }
+
+  function reasoning(state, id) {
+    if (!state.reasoning) state.reasoning = []; /* a snapshot of an older server */
+    for (var i = 0; i < state.reasoning.length; i++) {
+      if (state.reasoning[i].id === id) return state.reasoning[i];
+    }
+    var r = { id: id, status: "in_progress", summary: [], text: [], done: false };
+    state.reasoning.push(r);
+    return r;
+  }
+
+  /* A snapshot of an older server lacks the fields added since: give them. */
+  function upgrade(state) {
+    if (!state.reasoning) state.reasoning = [];
+    state.tool_calls.forEach(function (c) {
+      if (c.status === undefined) c.status = null;
+      if (!c.outputs) c.outputs = [];
+      if (!c.results) c.results = [];
+    });
+    return state;
   }
 
   /* Fold one event into state (changed in place and returned); a snapshot returns a
    * new state. Events of an unknown type are ignored. */
   function fold(state, e) {
-    if (e.type === "snapshot") return JSON.parse(JSON.stringify(e.state));
+    if (e.type === "snapshot") return upgrade(JSON.parse(JSON.stringify(e.state)));
     if (!state) throw new Error("streamkit-relay: a " + e.type + " event before any snapshot");
-    var p, c, m;
+    var p, c, r, list;
     switch (e.type) {
       case "text.delta":
         p = part(state, e.message_id, e.index);
@@ -84,6 +108,30 @@
         break;
       case "tool_call.output":
         call(state, e.key).output = e.output;
+        break;
+      case "tool_call.outputs":
+        c = call(state, e.key);
+        c.outputs = c.outputs.slice(0, e.index).concat(e.outputs);
+        break;
+      case "tool_call.results":
+        c = call(state, e.key);
+        c.results = c.results.slice(0, e.index).concat(e.results);
+        break;
+      case "tool_call.status":
+        call(state, e.key).status = e.status;
+        break;
+      case "reasoning.created":
+        reasoning(state, e.id);
+        break;
+      case "reasoning.delta":
+        if (e.kind !== "summary" && e.kind !== "text") break;
+        list = reasoning(state, e.id)[e.kind];
+        while (list.length <= e.index) list.push("");
+        list[e.index] = e.replace ? e.text : list[e.index] + e.text;
+        break;
+      case "reasoning.done":
+        r = reasoning(state, e.id);
+        r.status = e.status; r.done = true;
         break;
       case "requires_action":
         state.requires_action = e.tool_calls;
