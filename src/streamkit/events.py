@@ -104,7 +104,6 @@ __all__ = [
     "ThreadStreamEvent",
     "UnknownEvent",
     "decode",
-    "python_decode",
 ]
 
 
