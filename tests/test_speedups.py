@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 import attrs
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,6 +50,75 @@ def test_pure_python_is_forced_by_the_environment() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env
     ).stdout
     assert out.startswith("False <function SSEParser.feed")
+
+
+def test_pure_python_means_every_compiled_step_is_off() -> None:
+    # In a process where the extension is built (in place), the variable turns off the
+    # parser, the decoder and the fold's fast path alike.
+    code = (
+        "import streamkit, streamkit.events as e, streamkit.sse as s\n"
+        "from streamkit.fold import State\n"
+        "folder = State()._by_class[e.ThreadMessageDelta]\n"
+        "print(streamkit.__compiled__, s.SSEParser.feed is s.python_feed,"
+        " e.decode is e.python_decode, getattr(folder, '__func__', None) is State._message_delta)"
+    )
+    env = {**os.environ, "STREAMKIT_PURE_PYTHON": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.split() == ["False", "True", "True", "True"], out.stderr
+
+
+@needs_compiled
+def test_the_compiled_decoder_and_fold_are_active() -> None:
+    from streamkit import events
+    from streamkit.fold import State
+
+    assert events.decode is not events.python_decode
+    assert type(State()._by_class[events.ThreadMessageDelta]).__name__ == "TextFolder"
+
+
+@needs_compiled
+def test_text_path_classes_of_another_layout_are_refused() -> None:
+    from streamkit import _speedups, events  # type: ignore[attr-defined]
+    from streamkit.models import MessageDelta, MessageDeltaEvent, TextDelta, TextDeltaBlock
+
+    @attrs.define(slots=True, kw_only=True, eq=False)
+    class TextDelta2(TextDelta):  # one slot more than the decoder knows
+        more: int = 0
+
+    TextDelta2.__name__ = TextDelta2.__qualname__ = "TextDelta"
+    good = (events.ThreadMessageDelta, MessageDeltaEvent, MessageDelta, TextDeltaBlock)
+    with pytest.raises(TypeError, match="instance storage"):
+        _speedups.install_decode((*good, TextDelta2), events.python_decode, orjson.loads)
+    with pytest.raises(TypeError, match="is not TextDelta"):
+        _speedups.install_decode((*good, MessageDelta), events.python_decode, orjson.loads)
+    with pytest.raises(TypeError, match="expected a tuple"):
+        _speedups.install_fold(good)
+    # A refused install leaves the active decoder as it was.
+    parser = SSEParser()
+    parser.feed(b"\n")
+    data = b'{"id":"m","delta":{"content":[{"index":0,"type":"text","text":{"value":"v"}}]}}'
+    (found,) = parser.feed(b"event: thread.message.delta\ndata: " + data + b"\n\n")
+    event = events.decode(found)
+    assert type(event.data.delta.content[0].text) is TextDelta
+    assert event.to_dict() == orjson.loads(data)
+
+
+def test_a_plain_text_delta_decodes_to_the_same_objects_either_way() -> None:
+    from streamkit import events
+
+    part = '{"index":3,"type":"text","text":{"value":"v"}}'
+    data = '{"id":"m","object":"thread.message.delta","delta":{"content":[' + part + "]}}"
+    found = ServerSentEvent("thread.message.delta", data)
+    fast, ref = events.decode(found), events.python_decode(found)
+    for a, b in [(fast, ref), (fast.data, ref.data), (fast.data.delta, ref.data.delta)]:
+        assert type(a) is type(b)
+    block, ref_block = fast.data.delta.content[0], ref.data.delta.content[0]
+    assert (block.index, block.type, block.text.value) == (3, "text", "v")
+    assert block.to_dict() == ref_block.to_dict()
+    assert fast.data.extra == ref.data.extra == {}
+    assert fast.data.absent == ref.data.absent
+    assert fast.to_dict() == ref.to_dict() == orjson.loads(data)
+    assert (fast.sse, fast.warning) == (found, None)
 
 
 @needs_compiled

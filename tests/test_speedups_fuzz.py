@@ -24,6 +24,7 @@ import os
 import random
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -215,7 +216,9 @@ def run(cases: int, seed: int, jobs: int) -> list[str]:
     work = [(min(batch, cases - start), seed, start) for start in range(0, cases, batch)]
     if jobs == 1:
         return [report for item in work for report in _work(item)]
-    with get_context("fork").Pool(jobs) as pool:
+    # An executor, not a Pool: a worker that dies (a sanitizer abort, a segfault) fails
+    # the run with BrokenProcessPool instead of hanging it.
+    with ProcessPoolExecutor(jobs, mp_context=get_context("fork")) as pool:
         return [report for found in pool.map(_work, work) for report in found]
 
 

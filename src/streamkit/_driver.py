@@ -22,13 +22,13 @@ raises from the step that met it; everything folded before it stays in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ._changes import Change, Problem
-from .sse import ServerSentEvent, SSEParser
+from .sse import ServerSentEvent, SSEParser, python_feed
 
 if TYPE_CHECKING:
     from .events import Event
@@ -52,6 +52,8 @@ class Driver:
     into a Problem instead of an error. ``max_line_bytes`` / ``max_event_bytes`` bound
     what the parser holds (an ``SSEError`` past them); ``diagnostics`` keeps the parser's
     notes on legal but suspicious input (``driver.parser.diagnostics``).
+    ``speedups=False`` runs the pure-Python reference even where the optional C speedups
+    are active (the differential tests compare the two; see ``docs/speedups.md``).
     """
 
     def __init__(
@@ -64,7 +66,9 @@ class Driver:
         max_line_bytes: int = DEFAULT_LIMITS["max_line_bytes"],
         max_event_bytes: int = DEFAULT_LIMITS["max_event_bytes"],
         diagnostics: bool = False,
+        speedups: bool = True,
     ) -> None:
+        self._speedups = speedups
         self._auto = protocol == "auto" and state is None
         if isinstance(protocol, str) or protocol is None:
             protocol = protocol_named(protocol or "assistants", state)
@@ -73,6 +77,8 @@ class Driver:
         #: The fold: every snapshot of this stream.
         self.state = state if state is not None else protocol.new_state(strict)
         self.state.begin_stream()
+        if not speedups:
+            self.state.use_speedups(False)
         #: The Server-Sent Events parser.
         self.parser = SSEParser(
             max_line_bytes=max_line_bytes,
@@ -91,15 +97,22 @@ class Driver:
         self.closed = False
         self._tolerant = tolerant
         self._strict = strict
-        self._decode = protocol.decode
+        self._decode = self._decoder(protocol)
         self._limits = (max_line_bytes, max_event_bytes, diagnostics)
+
+    def _decoder(self, protocol: Protocol) -> Callable[..., Event]:
+        if self._speedups:
+            return protocol.decode
+        from .events import decode, python_decode
+
+        return python_decode if protocol.decode is decode else protocol.decode
 
     # -- step by step
 
     def receive(self, data: bytes) -> list[ServerSentEvent]:
         """Take the next bytes; return the Server-Sent Events they complete (to decode)."""
         self.bytes += len(data)
-        found = self.parser.feed(data)
+        found = self.parser.feed(data) if self._speedups else python_feed(self.parser, data)
         if self._auto and found:
             self._detect(found[0])
         return found
@@ -113,8 +126,10 @@ class Driver:
         self.protocol = protocol
         self.state = protocol.new_state(self._strict)
         self.state.begin_stream()
+        if not self._speedups:
+            self.state.use_speedups(False)
         self.apply = self.state.apply
-        self._decode = protocol.decode
+        self._decode = self._decoder(protocol)
 
     def decode(self, sse: ServerSentEvent) -> Event:
         """Decode one Server-Sent Event (tolerantly, if the driver is tolerant)."""

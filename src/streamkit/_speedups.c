@@ -550,11 +550,565 @@ install(PyObject *module, PyObject *args)
     return method;
 }
 
+/* -- the text-delta hot path: decoding and folding ----------------------------------- *
+ *
+ * install_decode(classes, python_decode, loads) and install_fold(classes) check the layout
+ * of the classes below (every field a plain object slot, found through the MRO; no instance
+ * dict; the generic setattr, so a slot store is what `obj.field = value` does; for a class
+ * built here, no slot beyond the known ones) and return the compiled decode and the
+ * TextFolder type; a TypeError when anything differs (the caller stays pure Python).
+ *
+ * decode(sse, *, tolerant=False) recognises a `thread.message.delta` whose data is, after
+ * orjson.loads, exactly {"id": str, "object": str|null?, "delta": {"content": [{"index":
+ * int, "type": "text", "text": {"value": str}}], "role": null?}} (no other key, no
+ * annotations) and builds what the generated Python decoders build for it: the same
+ * classes, the same slots (`_absent` is the input dict, `_extra` left unset). Anything
+ * else, and any error, goes to python_decode(sse, tolerant=tolerant), the reference.
+ *
+ * folder(state, python_fold) is the callable the fold routes ThreadMessageDelta to when
+ * it enables the fast path (State.use_speedups). For a decoded plain text delta (one text
+ * part, a non-empty value, no annotations, no role, no warning) whose message has a
+ * TextTail in state.text_tails (the fold's own offer: see _merge.TextTail) that still
+ * holds (same index, message in progress, part.text the offered Text, its value a chunk
+ * list), it does what the fold promises for it: append the value, count the delta, make
+ * the message current, return [ContentPartDelta, MessageDeltaApplied]. Anything else is
+ * python_fold(event).
+ */
+
+enum {
+    C_EVENT, C_PAYLOAD, C_DELTA, C_BLOCK, C_TDELTA, C_TAIL, C_TRACK, C_MESSAGE, C_PART,
+    C_TEXT, C_CPD, C_MDA, C_COUNT
+};
+static PyTypeObject *cls[C_COUNT];
+static const char *const cls_names[C_COUNT] = {
+    "ThreadMessageDelta", "MessageDeltaEvent", "MessageDelta", "TextDeltaBlock", "TextDelta",
+    "TextTail", "MessageTrack", "Message", "TextContentBlock", "Text", "ContentPartDelta",
+    "MessageDeltaApplied",
+};
+
+/* The slots used, per class. */
+enum { EV_DATA, EV_SSE, EV_WARNING, EV_N };
+enum { PL_ID, PL_OBJECT, PL_DELTA, PL_ABSENT, PL_N };
+enum { DL_CONTENT, DL_ROLE, DL_ABSENT, DL_N };
+enum { BL_INDEX, BL_TYPE, BL_TEXT, BL_ABSENT, BL_N };
+enum { TD_VALUE, TD_ANNOTATIONS, TD_ABSENT, TD_N };
+enum { TT_MESSAGE, TT_TRACK, TT_INDEX, TT_PART, TT_TEXT, TT_N };
+enum { TR_DELTAS, TR_N };
+enum { MS_STATUS, MS_N };
+enum { PT_TYPE, PT_TEXT, PT_N };
+enum { TX_VALUE, TX_N };
+enum { CP_EVENT, CP_MESSAGE, CP_INDEX, CP_PART, CP_DELTA, CP_KIND, CP_TEXT, CP_N };
+enum { MA_EVENT, MA_MESSAGE, MA_DELTA, MA_N };
+
+static const char *const ev_slots[] = {"data", "sse", "warning", NULL};
+static const char *const pl_slots[] = {"id", "object", "delta", "_absent", NULL};
+static const char *const dl_slots[] = {"content", "role", "_absent", NULL};
+static const char *const bl_slots[] = {"index", "type", "text", "_absent", NULL};
+static const char *const td_slots[] = {"_value", "annotations", "_absent", NULL};
+static const char *const tt_slots[] = {"message", "track", "index", "part", "text", NULL};
+static const char *const tr_slots[] = {"deltas", NULL};
+static const char *const ms_slots[] = {"status", NULL};
+static const char *const pt_slots[] = {"type", "text", NULL};
+static const char *const tx_slots[] = {"_value", NULL};
+static const char *const cp_slots[] = {"event", "message", "index", "part", "delta", "kind",
+                                       "text", NULL};
+static const char *const ma_slots[] = {"event", "message", "delta", NULL};
+static const char *const *const slot_names[C_COUNT] = {
+    ev_slots, pl_slots, dl_slots, bl_slots, td_slots, tt_slots, tr_slots, ms_slots, pt_slots,
+    tx_slots, cp_slots, ma_slots,
+};
+/* The number of fields each class must have in all (its whole instance storage): the
+ * classes that are allocated here must have no slot this code does not know of. */
+static const int all_slots[C_COUNT] = {3, 5, 4, 5, 4, -1, -1, -1, -1, -1, 7, 3};
+static Py_ssize_t off[C_COUNT][8];
+
+static PyObject *py_decode, *py_loads, *str_tolerant, *str_current_message, *str_text_tails;
+static PyObject *str_msg_delta, *str_in_progress, *str_text_key, *str_value_key;
+static PyObject *str_id_key, *str_object_key, *str_delta_key, *str_content_key, *str_role_key;
+static PyObject *str_index_key, *str_type_key, *str_annotations_key;
+
+#define FIELD(obj, c, f) SLOT(obj, off[c][f])
+
+/* The offset of `name`, a plain writable object slot found through tp's MRO. */
+static int
+member_offset(PyTypeObject *tp, const char *name, Py_ssize_t *out)
+{
+    PyObject *key = PyUnicode_InternFromString(name);
+    if (key == NULL) {
+        return -1;
+    }
+    PyObject *d = _PyType_Lookup(tp, key); /* borrowed */
+    Py_DECREF(key);
+    if (d == NULL || !Py_IS_TYPE(d, &PyMemberDescr_Type) ||
+        ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX ||
+        (((PyMemberDescrObject *)d)->d_member->flags & READONLY)) {
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a plain object slot", tp->tp_name, name);
+        return -1;
+    }
+    *out = ((PyMemberDescrObject *)d)->d_member->offset;
+    return 0;
+}
+
+/* A new instance of class c with every slot empty (what object.__new__ gives). */
+static inline PyObject *
+alloc(int c)
+{
+    return cls[c]->tp_alloc(cls[c], 0);
+}
+
+/* -- decode -- */
+
+/* An optional key read as None when absent: a borrowed reference or NULL for absent. */
+static inline PyObject *
+get_opt(PyObject *d, PyObject *key)
+{
+    return PyDict_GetItemWithError(d, key); /* borrowed; the caller checks PyErr_Occurred */
+}
+
+/* Build the event from the loaded payload; NULL (no error set) when it is not the plain
+ * shape, NULL with an error set on a real failure (memory). */
+static PyObject *
+build_text_delta(PyObject *sse, PyObject *d)
+{
+    if (!PyDict_CheckExact(d)) {
+        return NULL;
+    }
+    /* MessageDeltaEvent: id (required str), object (str or null, optional), delta. */
+    PyObject *id = get_opt(d, str_id_key);
+    PyObject *object = id ? get_opt(d, str_object_key) : NULL;
+    PyObject *delta = id ? get_opt(d, str_delta_key) : NULL;
+    if (PyErr_Occurred() || id == NULL || !PyUnicode_CheckExact(id) || delta == NULL ||
+        !PyDict_CheckExact(delta)) {
+        return NULL;
+    }
+    Py_ssize_t n = 3;
+    if (object == NULL || object == Py_None) {
+        n--;
+    }
+    else if (!PyUnicode_CheckExact(object)) {
+        return NULL;
+    }
+    if (PyDict_GET_SIZE(d) != n) {
+        return NULL;
+    }
+    /* MessageDelta: content (a list of one text part), role (null or absent). */
+    PyObject *content = get_opt(delta, str_content_key);
+    PyObject *role = content ? get_opt(delta, str_role_key) : NULL;
+    if (PyErr_Occurred() || content == NULL || !PyList_CheckExact(content) ||
+        PyList_GET_SIZE(content) != 1 || (role != NULL && role != Py_None) ||
+        PyDict_GET_SIZE(delta) != (role == NULL ? 1 : 2)) {
+        return NULL;
+    }
+    PyObject *item = PyList_GET_ITEM(content, 0);
+    if (!PyDict_CheckExact(item)) {
+        return NULL;
+    }
+    /* TextDeltaBlock (tagged "text"): index (0 .. 2**31 - 1), type, text. */
+    PyObject *type = get_opt(item, str_type_key);
+    PyObject *index = type ? get_opt(item, str_index_key) : NULL;
+    PyObject *text = index ? get_opt(item, str_text_key) : NULL;
+    if (PyErr_Occurred() || type == NULL || !PyUnicode_CheckExact(type) ||
+        PyUnicode_Compare(type, str_text_key) != 0 || index == NULL ||
+        !PyLong_CheckExact(index) || text == NULL || !PyDict_CheckExact(text) ||
+        PyDict_GET_SIZE(item) != 3) {
+        PyErr_Clear(); /* PyUnicode_Compare cannot fail on two str, but be sure */
+        return NULL;
+    }
+    int overflow = 0;
+    long long ix = PyLong_AsLongLongAndOverflow(index, &overflow);
+    if (overflow || ix < 0 || ix > 0x7fffffffLL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    /* TextDelta: value (str), annotations (null or absent). */
+    PyObject *value = get_opt(text, str_value_key);
+    PyObject *annotations = value ? get_opt(text, str_annotations_key) : NULL;
+    if (PyErr_Occurred() || value == NULL || !PyUnicode_CheckExact(value) ||
+        (annotations != NULL && annotations != Py_None) ||
+        PyDict_GET_SIZE(text) != (annotations == NULL ? 1 : 2)) {
+        return NULL;
+    }
+    /* Build, innermost first. */
+    PyObject *td = alloc(C_TDELTA);
+    if (td == NULL) {
+        return NULL;
+    }
+    FIELD(td, C_TDELTA, TD_VALUE) = Py_NewRef(value);
+    FIELD(td, C_TDELTA, TD_ANNOTATIONS) = Py_NewRef(Py_None);
+    FIELD(td, C_TDELTA, TD_ABSENT) = Py_NewRef(text);
+    PyObject *bl = alloc(C_BLOCK);
+    if (bl == NULL) {
+        Py_DECREF(td);
+        return NULL;
+    }
+    FIELD(bl, C_BLOCK, BL_INDEX) = Py_NewRef(index);
+    FIELD(bl, C_BLOCK, BL_TYPE) = Py_NewRef(type);
+    FIELD(bl, C_BLOCK, BL_TEXT) = td;
+    FIELD(bl, C_BLOCK, BL_ABSENT) = Py_NewRef(item);
+    PyObject *items = PyList_New(1);
+    if (items == NULL) {
+        Py_DECREF(bl);
+        return NULL;
+    }
+    PyList_SET_ITEM(items, 0, bl);
+    PyObject *dl = alloc(C_DELTA);
+    if (dl == NULL) {
+        Py_DECREF(items);
+        return NULL;
+    }
+    FIELD(dl, C_DELTA, DL_CONTENT) = items;
+    FIELD(dl, C_DELTA, DL_ROLE) = Py_NewRef(Py_None);
+    FIELD(dl, C_DELTA, DL_ABSENT) = Py_NewRef(delta);
+    PyObject *pl = alloc(C_PAYLOAD);
+    if (pl == NULL) {
+        Py_DECREF(dl);
+        return NULL;
+    }
+    FIELD(pl, C_PAYLOAD, PL_ID) = Py_NewRef(id);
+    FIELD(pl, C_PAYLOAD, PL_OBJECT) = Py_NewRef(object ? object : Py_None);
+    FIELD(pl, C_PAYLOAD, PL_DELTA) = dl;
+    FIELD(pl, C_PAYLOAD, PL_ABSENT) = Py_NewRef(d);
+    PyObject *ev = alloc(C_EVENT);
+    if (ev == NULL) {
+        Py_DECREF(pl);
+        return NULL;
+    }
+    FIELD(ev, C_EVENT, EV_DATA) = pl;
+    FIELD(ev, C_EVENT, EV_SSE) = Py_NewRef(sse);
+    FIELD(ev, C_EVENT, EV_WARNING) = Py_NewRef(Py_None);
+    return ev;
+}
+
+static PyObject *
+text_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (nargs == 1 && event_type != NULL && Py_IS_TYPE(args[0], event_type)) {
+        PyObject *sse = args[0];
+        PyObject *name = SLOT(sse, eoff[E_EVENT]), *data = SLOT(sse, eoff[E_DATA]);
+        if (name != NULL && data != NULL && PyUnicode_CheckExact(name) &&
+            PyUnicode_CheckExact(data) &&
+            (name == str_msg_delta || PyUnicode_Compare(name, str_msg_delta) == 0)) {
+            PyObject *payload = PyObject_CallOneArg(py_loads, data);
+            if (payload == NULL) {
+                PyErr_Clear(); /* not JSON orjson reads: the reference says why */
+            }
+            else {
+                PyObject *ev = build_text_delta(sse, payload);
+                Py_DECREF(payload);
+                if (ev != NULL) {
+                    return ev;
+                }
+                if (PyErr_Occurred()) {
+                    return NULL;
+                }
+            }
+        }
+    }
+    return PyObject_Vectorcall(py_decode, args, nargs, kwnames);
+}
+
+static PyMethodDef text_decode_def = {
+    "decode", (PyCFunction)(void (*)(void))text_decode, METH_FASTCALL | METH_KEYWORDS,
+    "decode(sse, *, tolerant=False)\n--\n\nDecode one Server-Sent Event (compiled plain text "
+    "deltas; anything else by the pure-Python decoder).",
+};
+
+/* -- fold -- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *state;
+    PyObject *tails; /* state.text_tails, read once: the fold never rebinds it */
+    PyObject *python_fold;
+    vectorcallfunc vectorcall;
+} Folder;
+
+static int
+folder_traverse(Folder *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->state);
+    Py_VISIT(self->tails);
+    Py_VISIT(self->python_fold);
+    return 0;
+}
+
+static int
+folder_clear(Folder *self)
+{
+    Py_CLEAR(self->state);
+    Py_CLEAR(self->tails);
+    Py_CLEAR(self->python_fold);
+    return 0;
+}
+
+static void
+folder_dealloc(Folder *self)
+{
+    PyObject_GC_UnTrack(self);
+    folder_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The fast fold of a plain text delta; NULL with no error set: not for the fast path. */
+static PyObject *
+fold_text(Folder *self, PyObject *event)
+{
+    if (!Py_IS_TYPE(event, cls[C_EVENT]) || FIELD(event, C_EVENT, EV_WARNING) != Py_None) {
+        return NULL;
+    }
+    PyObject *pl = FIELD(event, C_EVENT, EV_DATA);
+    if (pl == NULL || !Py_IS_TYPE(pl, cls[C_PAYLOAD])) {
+        return NULL;
+    }
+    PyObject *id = FIELD(pl, C_PAYLOAD, PL_ID), *dl = FIELD(pl, C_PAYLOAD, PL_DELTA);
+    if (id == NULL || !PyUnicode_CheckExact(id) || dl == NULL || !Py_IS_TYPE(dl, cls[C_DELTA]) ||
+        FIELD(dl, C_DELTA, DL_ROLE) != Py_None) {
+        return NULL;
+    }
+    PyObject *content = FIELD(dl, C_DELTA, DL_CONTENT);
+    if (content == NULL || !PyList_CheckExact(content) || PyList_GET_SIZE(content) != 1) {
+        return NULL;
+    }
+    PyObject *bl = PyList_GET_ITEM(content, 0);
+    if (!Py_IS_TYPE(bl, cls[C_BLOCK])) {
+        return NULL;
+    }
+    PyObject *index = FIELD(bl, C_BLOCK, BL_INDEX), *td = FIELD(bl, C_BLOCK, BL_TEXT);
+    if (index == NULL || !PyLong_CheckExact(index) || td == NULL ||
+        !Py_IS_TYPE(td, cls[C_TDELTA]) || FIELD(td, C_TDELTA, TD_ANNOTATIONS) != Py_None) {
+        return NULL;
+    }
+    PyObject *chunk = FIELD(td, C_TDELTA, TD_VALUE);
+    if (chunk == NULL || !PyUnicode_CheckExact(chunk) || PyUnicode_GET_LENGTH(chunk) == 0) {
+        return NULL;
+    }
+    /* The fold's offer for this message, if it has one and it still holds. */
+    if (self->tails == NULL) {
+        return NULL; /* cleared by the garbage collector: the Python fold */
+    }
+    PyObject *tail = PyDict_GetItemWithError(self->tails, id);
+    if (tail == NULL || !Py_IS_TYPE(tail, cls[C_TAIL])) {
+        return NULL; /* an error from the lookup stays set */
+    }
+    PyObject *message = FIELD(tail, C_TAIL, TT_MESSAGE), *track = FIELD(tail, C_TAIL, TT_TRACK);
+    PyObject *tindex = FIELD(tail, C_TAIL, TT_INDEX), *part = FIELD(tail, C_TAIL, TT_PART);
+    PyObject *text = FIELD(tail, C_TAIL, TT_TEXT);
+    if (message == NULL || !Py_IS_TYPE(message, cls[C_MESSAGE]) || track == NULL ||
+        !Py_IS_TYPE(track, cls[C_TRACK]) || tindex == NULL || !PyLong_CheckExact(tindex) ||
+        part == NULL || !Py_IS_TYPE(part, cls[C_PART]) || text == NULL ||
+        !Py_IS_TYPE(text, cls[C_TEXT]) || FIELD(part, C_PART, PT_TEXT) != text) {
+        return NULL;
+    }
+    PyObject *status = FIELD(message, C_MESSAGE, MS_STATUS);
+    PyObject *grown = FIELD(text, C_TEXT, TX_VALUE);
+    PyObject *deltas = FIELD(track, C_TRACK, TR_DELTAS);
+    PyObject *kind = FIELD(part, C_PART, PT_TYPE);
+    if (status == NULL || !PyUnicode_CheckExact(status) ||
+        (status != str_in_progress && PyUnicode_Compare(status, str_in_progress) != 0) ||
+        grown == NULL || !PyList_CheckExact(grown) || deltas == NULL ||
+        !PyLong_CheckExact(deltas) || kind == NULL) {
+        return NULL;
+    }
+    int same = PyObject_RichCompareBool(index, tindex, Py_EQ);
+    if (same <= 0) {
+        return NULL; /* an error (none possible for two ints) stays set */
+    }
+    /* Every check passed: fold. Build what can fail first, then change the state. */
+    Py_ssize_t n = PyLong_AsSsize_t(deltas);
+    if (n == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *count = PyLong_FromSsize_t(n + 1);
+    PyObject *out = count ? PyList_New(2) : NULL;
+    PyObject *cpd = out ? alloc(C_CPD) : NULL;
+    PyObject *mda = cpd ? alloc(C_MDA) : NULL;
+    if (mda == NULL) {
+        Py_XDECREF(count);
+        Py_XDECREF(out);
+        Py_XDECREF(cpd);
+        return NULL;
+    }
+    FIELD(cpd, C_CPD, CP_EVENT) = Py_NewRef(event);
+    FIELD(cpd, C_CPD, CP_MESSAGE) = Py_NewRef(message);
+    FIELD(cpd, C_CPD, CP_INDEX) = Py_NewRef(index);
+    FIELD(cpd, C_CPD, CP_PART) = Py_NewRef(part);
+    FIELD(cpd, C_CPD, CP_DELTA) = Py_NewRef(bl);
+    FIELD(cpd, C_CPD, CP_KIND) = Py_NewRef(kind);
+    FIELD(cpd, C_CPD, CP_TEXT) = Py_NewRef(chunk);
+    FIELD(mda, C_MDA, MA_EVENT) = Py_NewRef(event);
+    FIELD(mda, C_MDA, MA_MESSAGE) = Py_NewRef(message);
+    FIELD(mda, C_MDA, MA_DELTA) = Py_NewRef(dl);
+    PyList_SET_ITEM(out, 0, cpd);
+    PyList_SET_ITEM(out, 1, mda);
+    /* The order of the Python fold: count, current message, then the append. */
+    Py_INCREF(message);
+    Py_SETREF(FIELD(track, C_TRACK, TR_DELTAS), count);
+    int r = PyObject_SetAttr(self->state, str_current_message, message);
+    Py_DECREF(message);
+    if (r < 0 || PyList_Append(grown, chunk) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+static PyObject *
+folder_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Folder *self = (Folder *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs == 1 && kwnames == NULL) {
+        PyObject *out = fold_text(self, args[0]);
+        if (out != NULL || PyErr_Occurred()) {
+            return out;
+        }
+    }
+    return PyObject_Vectorcall(self->python_fold, args, nargsf, kwnames);
+}
+
+static PyObject *
+folder_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *state, *python_fold;
+    if (cls[C_MDA] == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "streamkit._speedups: install_fold first");
+        return NULL;
+    }
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
+        PyErr_SetString(PyExc_TypeError, "TextFolder takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OO:TextFolder", &state, &python_fold)) {
+        return NULL;
+    }
+    PyObject *tails = PyObject_GetAttr(state, str_text_tails);
+    if (tails == NULL) {
+        return NULL;
+    }
+    if (!PyDict_CheckExact(tails)) {
+        Py_DECREF(tails);
+        PyErr_SetString(PyExc_TypeError, "state.text_tails is not a dict");
+        return NULL;
+    }
+    Folder *self = PyObject_GC_New(Folder, type);
+    if (self == NULL) {
+        Py_DECREF(tails);
+        return NULL;
+    }
+    self->state = Py_NewRef(state);
+    self->tails = tails;
+    self->python_fold = Py_NewRef(python_fold);
+    self->vectorcall = folder_vectorcall;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+static PyTypeObject FolderType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "streamkit._speedups.TextFolder",
+    .tp_basicsize = sizeof(Folder),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "TextFolder(state, python_fold): fold(event), the fast path for plain text "
+              "deltas (see docs/speedups.md).",
+    .tp_new = folder_new,
+    .tp_dealloc = (destructor)folder_dealloc,
+    .tp_traverse = (traverseproc)folder_traverse,
+    .tp_clear = (inquiry)folder_clear,
+    .tp_vectorcall_offset = offsetof(Folder, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
+/* Check classes[first : first + count] (a tuple of exactly `count`) and commit them. */
+static int
+take_classes(PyObject *classes, int first, int count)
+{
+    if (!PyTuple_Check(classes) || PyTuple_GET_SIZE(classes) != count) {
+        PyErr_Format(PyExc_TypeError, "expected a tuple of %d classes", count);
+        return -1;
+    }
+    Py_ssize_t new_off[C_COUNT][8];
+    for (int c = first; c < first + count; c++) {
+        PyObject *t = PyTuple_GET_ITEM(classes, c - first);
+        if (!PyType_Check(t) || strcmp(((PyTypeObject *)t)->tp_name, cls_names[c]) != 0) {
+            PyErr_Format(PyExc_TypeError, "class %d is not %s", c, cls_names[c]);
+            return -1;
+        }
+        PyTypeObject *tp = (PyTypeObject *)t;
+        if (tp->tp_dictoffset != 0 || tp->tp_itemsize != 0 ||
+            tp->tp_setattro != PyObject_GenericSetAttr || tp->tp_alloc != PyType_GenericAlloc) {
+            PyErr_Format(PyExc_TypeError, "%s is not a plain slots class", tp->tp_name);
+            return -1;
+        }
+        for (int k = 0; slot_names[c][k] != NULL; k++) {
+            if (member_offset(tp, slot_names[c][k], &new_off[c][k]) < 0) {
+                return -1;
+            }
+        }
+        /* A class built here: its slots must be exactly the ones known here (plus the
+         * models' `_extra`, left unset as the generated decoders leave it). */
+        if (all_slots[c] >= 0) {
+            Py_ssize_t weak = tp->tp_weaklistoffset ? (Py_ssize_t)sizeof(PyObject *) : 0;
+            Py_ssize_t expected = (Py_ssize_t)sizeof(PyObject) +
+                                  all_slots[c] * (Py_ssize_t)sizeof(PyObject *) + weak;
+            if (tp->tp_basicsize != expected) {
+                PyErr_Format(PyExc_TypeError, "%s has %zd bytes of instance storage, not %zd",
+                             tp->tp_name, tp->tp_basicsize, expected);
+                return -1;
+            }
+        }
+    }
+    for (int c = first; c < first + count; c++) {
+        Py_XSETREF(cls[c], (PyTypeObject *)Py_NewRef(PyTuple_GET_ITEM(classes, c - first)));
+        memcpy(off[c], new_off[c], sizeof(off[c]));
+    }
+    return 0;
+}
+
+static PyObject *
+install_decode(PyObject *module, PyObject *args)
+{
+    PyObject *classes, *decode, *loads;
+    if (!PyArg_ParseTuple(args, "OOO:install_decode", &classes, &decode, &loads)) {
+        return NULL;
+    }
+    if (event_type == NULL) {
+        PyErr_SetString(PyExc_TypeError, "the compiled SSE parser is not installed");
+        return NULL;
+    }
+    if (take_classes(classes, C_EVENT, C_TAIL) < 0) {
+        return NULL;
+    }
+    Py_XSETREF(py_decode, Py_NewRef(decode));
+    Py_XSETREF(py_loads, Py_NewRef(loads));
+    return PyCFunction_NewEx(&text_decode_def, NULL, NULL);
+}
+
+static PyObject *
+install_fold(PyObject *module, PyObject *classes)
+{
+    if (py_decode == NULL) {
+        PyErr_SetString(PyExc_TypeError, "the compiled decoder is not installed");
+        return NULL;
+    }
+    if (take_classes(classes, C_TAIL, C_COUNT - C_TAIL) < 0) {
+        return NULL;
+    }
+    return Py_NewRef((PyObject *)&FolderType);
+}
+
 static PyMethodDef module_methods[] = {
     {"install", install, METH_VARARGS,
      "install(parser_class, event_class, python_feed, /)\n--\n\n"
      "Check the classes' layout and return the compiled feed method (TypeError if the "
      "layout differs)."},
+    {"install_decode", install_decode, METH_VARARGS,
+     "install_decode(classes, python_decode, loads, /)\n--\n\n"
+     "Check the decoded text delta's classes; return the compiled decode (TypeError if a "
+     "layout differs)."},
+    {"install_fold", install_fold, METH_O,
+     "install_fold(classes, /)\n--\n\n"
+     "Check the fold's classes for the text fast path; return the TextFolder type "
+     "(TypeError if a layout differs)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -575,6 +1129,28 @@ PyInit__speedups(void)
     str_check_open = PyUnicode_InternFromString("_check_open");
     if (!str_message || !str_empty || !str_lf || !str_field || !str_fail_line ||
         !str_fail_event || !str_check_open) {
+        return NULL;
+    }
+    static const struct {
+        PyObject **slot;
+        const char *text;
+    } strings[] = {
+        {&str_tolerant, "tolerant"},       {&str_current_message, "current_message"},
+        {&str_text_tails, "text_tails"},   {&str_msg_delta, "thread.message.delta"},
+        {&str_in_progress, "in_progress"}, {&str_text_key, "text"},
+        {&str_value_key, "value"},         {&str_id_key, "id"},
+        {&str_object_key, "object"},       {&str_delta_key, "delta"},
+        {&str_content_key, "content"},     {&str_role_key, "role"},
+        {&str_index_key, "index"},         {&str_type_key, "type"},
+        {&str_annotations_key, "annotations"},
+    };
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        *strings[i].slot = PyUnicode_InternFromString(strings[i].text);
+        if (*strings[i].slot == NULL) {
+            return NULL;
+        }
+    }
+    if (PyType_Ready(&FolderType) < 0) {
         return NULL;
     }
     return PyModule_Create(&module_def);

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -46,7 +47,18 @@ from ._model import (
     exact_numbers,
     note_surrogates,
 )
-from .models import ErrorObject, Message, MessageDeltaEvent, Run, RunStep, RunStepDeltaEvent, Thread
+from .models import (
+    ErrorObject,
+    Message,
+    MessageDelta,
+    MessageDeltaEvent,
+    Run,
+    RunStep,
+    RunStepDeltaEvent,
+    TextDelta,
+    TextDeltaBlock,
+    Thread,
+)
 from .protocols import EventSpec
 
 if TYPE_CHECKING:
@@ -697,3 +709,36 @@ def _slow(
         data, envelope = result
         return ErrorEvent(data=data, envelope=envelope, sse=sse, warning=warning)
     return cls(data=result, sse=sse, warning=warning)
+
+
+#: The pure-Python :func:`decode`: the reference implementation, also when the compiled
+#: one is active (see ``docs/speedups.md``).
+python_decode = decode
+
+
+def _compiled_decode() -> Callable[..., Event] | None:
+    """The compiled :func:`decode` (plain text deltas in C, anything else by
+    :func:`python_decode`) when the C speedups are active and match these classes."""
+    from .sse import __compiled__
+
+    if not __compiled__:
+        return None
+    from . import _speedups
+
+    classes = (ThreadMessageDelta, MessageDeltaEvent, MessageDelta, TextDeltaBlock, TextDelta)
+    try:
+        compiled: Callable[..., Event] = _speedups.install_decode(classes, python_decode, _loads)
+    except TypeError as error:
+        warnings.warn(
+            f"streamkit: the compiled decoder does not match this build ({error}); "
+            "decoding in pure Python",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    return compiled
+
+
+_compiled = _compiled_decode()
+if _compiled is not None and not TYPE_CHECKING:
+    decode = _compiled

@@ -161,6 +161,10 @@ class FoldCore:
         #: Object ids whose "done" has fired, by kind (each fires exactly once).
         self.finished: dict[str, set[str]] = {}
 
+    def use_speedups(self, enabled: bool) -> None:
+        """Use the compiled fast path, if this fold has one (see ``docs/speedups.md``), or
+        not (the pure-Python reference). A fold without one ignores this."""
+
     def begin_stream(self) -> None:
         """A new answer (one response's stream) starts feeding this fold (the Driver
         calls this); its end is judged on its own."""

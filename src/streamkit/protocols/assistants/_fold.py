@@ -11,6 +11,7 @@ tool calls are :mod:`._merge`. The behaviour is documented in :mod:`streamkit.fo
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -32,12 +33,16 @@ from ...models import (
     Message,
     MessageCreation,
     MessageCreationStepDetails,
+    MessageDelta,
     MessageDeltaEvent,
     Run,
     RunStep,
     RunStepDeltaEvent,
     RunStepDeltaMessageDelta,
+    Text,
     TextContentBlock,
+    TextDelta,
+    TextDeltaBlock,
     Thread,
     ToolCallDeltaObject,
     ToolCallsStepDetails,
@@ -48,6 +53,7 @@ from ._merge import (
     PART_FOR,
     MessageTrack,
     StepTrack,
+    TextTail,
     differences,
     merge_call_fields,
     merge_part,
@@ -87,6 +93,39 @@ def _keeps_folded(
     if status is None:
         return True
     return not terminal and len(folded.items) >= len(payload or ())
+
+
+def _text_folder() -> Callable[[State, Callable[[Any], list[c.Change]]], Any] | None:
+    """The compiled fast path for plain text deltas (see :class:`TextTail`), when the C
+    speedups are active, the compiled decoder too, and these classes match."""
+    from ...sse import __compiled__
+
+    if not __compiled__:
+        return None
+    from ... import _speedups
+
+    classes = (
+        TextTail,
+        MessageTrack,
+        Message,
+        TextContentBlock,
+        Text,
+        ContentPartDelta,
+        MessageDeltaApplied,
+    )
+    try:
+        return _speedups.install_fold(classes)
+    except TypeError as error:
+        warnings.warn(
+            f"streamkit: the compiled fold does not match this build ({error}); "
+            "folding in pure Python",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+
+
+_TEXT_FOLDER = _text_folder()
 
 
 class State(FoldCore):
@@ -130,6 +169,20 @@ class State(FoldCore):
         #: What routes events now: ``_by_class``, or, after a ``done`` event in the current
         #: stream, a table that reports every event as coming after the end.
         self._handlers: dict[type, Callable[[Any], list[c.Change]]] = self._by_class
+        #: The fold's offers to the compiled fast path, by message id (see :class:`TextTail`);
+        #: one dict for the state's life (the compiled folder holds it: never rebound).
+        self.text_tails: dict[str, TextTail] = {}
+        if _TEXT_FOLDER is not None:
+            self.use_speedups(True)
+
+    def use_speedups(self, enabled: bool) -> None:
+        """Fold plain text deltas through the compiled fast path (when it is built and
+        active; the default then) or not (the pure-Python reference, for comparison)."""
+        self.text_tails.clear()
+        handler: Callable[[Any], list[c.Change]] = self._message_delta
+        if enabled and _TEXT_FOLDER is not None:
+            handler = _TEXT_FOLDER(self, self._message_delta_offering)
+        self._by_class[ThreadMessageDelta] = handler
 
     # -- entry point
 
@@ -531,6 +584,7 @@ class State(FoldCore):
         data: Message = event.data
         out: list[c.Change] = []
         self._recovered(event, out)
+        self.text_tails.pop(data.id, None)  # the message may change in any way: no offer
         old = self.messages.get(data.id)
         old_status = old.status if old is not None else None
         spec = EVENTS[event.event]
@@ -586,6 +640,7 @@ class State(FoldCore):
         leftover: dict[int, Any] | None = None,
     ) -> None:
         self.finish_once("message", message.id)
+        self.text_tails.pop(message.id, None)
         out.extend(
             c.ContentPartDone(event, message, index, part, part.type)
             for index, part in track.parts.finish(leftover)
@@ -611,6 +666,31 @@ class State(FoldCore):
                     {"folded": mine, "final": theirs, "fields": fields},
                 )
             )
+
+    def _message_delta_offering(self, event: ThreadMessageDelta) -> list[c.Change]:
+        """:meth:`_message_delta`, then, for a plain text delta whose part can take the
+        next ones by a plain append, the offer of that part to the fast path."""
+        out = self._message_delta(event)
+        data = event.data
+        delta = data.delta if data.__class__ is MessageDeltaEvent else None
+        content = delta.content if delta.__class__ is MessageDelta else None
+        if content.__class__ is list and len(content) == 1:
+            block = content[0]
+            message = self.messages.get(data.id)
+            track = self._message_tracks.get(data.id)
+            if (
+                block.__class__ is TextDeltaBlock
+                and block.text.__class__ is TextDelta
+                and message is not None
+                and track is not None
+                and message.status == "in_progress"
+            ):
+                part = track.parts.by_index.get(block.index)
+                if part.__class__ is TextContentBlock and part.text.__class__ is Text:
+                    self.text_tails[data.id] = TextTail(
+                        message, track, block.index, part, part.text
+                    )
+        return out
 
     def _message_delta(self, event: ThreadMessageDelta) -> list[c.Change]:
         data: MessageDeltaEvent = event.data

@@ -52,6 +52,7 @@ __all__ = [
     "PART_FOR",
     "MessageTrack",
     "StepTrack",
+    "TextTail",
     "differences",
     "merge_call_fields",
     "merge_part",
@@ -69,6 +70,27 @@ class MessageTrack:
     parts: Indexed
     annotations: dict[int, Indexed] = attrs.field(factory=dict)
     deltas: int = 0
+
+
+@attrs.define(slots=True)
+class TextTail:
+    """The fold's offer to a fast path (the compiled one: see docs/speedups.md): the text
+    part at ``index`` of ``message``, whose ``text`` grows by a chunk list.
+
+    While the fold keeps this offer (in ``State.text_tails``, by message id) and while it
+    holds (``message.status`` is "in_progress", ``part.text`` is ``text``, ``text``'s value
+    is a chunk list), a *plain* text delta for that message (one text part at ``index``
+    with a non-empty value, no annotations, no role, no decoding warning) is folded by:
+    adding one to ``track.deltas``, making ``message`` the current one, appending the value
+    to the chunk list, and reporting ``[ContentPartDelta, MessageDeltaApplied]``, exactly as
+    :meth:`State.apply` does. The fold withdraws the offer whenever anything else may change
+    the message (a full message event, its end)."""
+
+    message: Any
+    track: MessageTrack
+    index: int
+    part: Any
+    text: Any
 
 
 @attrs.define(slots=True)
