@@ -56,7 +56,9 @@ SEED = int(os.environ.get("STREAMKIT_SPEEDUPS_PIPELINE_SEED", "1"))
 _UNSET = "<unset>"
 _RUN = {"id": "run_1", "object": "thread.run", "thread_id": "thread_1", "assistant_id": "a"}
 _VALUES = ['"hi"', '" there"', '"caf\\u00e9"', '"\u2019s"', '""', "null", "7", '"\\ud83d"', '"x"']
+_VALUES += ['"a\\"b"', '"\\n"', '"\x01"', '"\x7f~"', '"tab\there"', '"\\"']
 _INDICES = ["0", "0", "0", "0", "1", "2", "-1", "2147483647", "2147483648", "true", '"0"', "0.0"]
+_INDICES += ["00", "01", "4294967296", "99999999999", "1e0"]
 
 
 def _obj(**fields: Any) -> str:
@@ -355,6 +357,111 @@ def differ(chunks: list[bytes], options: dict[str, Any]) -> str | None:
     return None
 
 
+# --- the stream: the compiled per-event step (Driver.event_step) against the Python loop ---
+
+#: Hooks a recording handler may override, with how many arguments each takes.
+_HOOKS = {
+    "on_event": 1,
+    "on_text_delta": 2,
+    "on_text_created": 1,
+    "on_text_done": 1,
+    "on_message_created": 1,
+    "on_message_delta": 2,
+    "on_message_done": 1,
+    "on_run_status": 2,
+    "on_run_done": 1,
+    "on_refusal_delta": 2,
+    "on_problem": 1,
+    "on_unknown_event": 1,
+    "on_error_event": 1,
+    "on_exception": 1,
+    "on_end": 0,
+}
+
+
+class _Raised(Exception):
+    """What a recording handler raises when told to (to compare how the error travels)."""
+
+
+def _recorder(hooks: list[str], log: list[Any], canon: Canon, stop: int | None) -> Any:
+    from streamkit import EventHandler
+
+    calls = [0]
+
+    def make(name: str) -> Any:
+        def hook(self: Any, *args: Any) -> None:
+            calls[0] += 1
+            stream = self._streamkit_stream
+            current = stream.driver.state.current_message
+            now = current.to_dict() if current is not None else None
+            text = None
+            if name == "on_text_delta":  # the text so far, as a handler reads it
+                text = args[1].value
+            log.append((name, canon(args), now, text, stream.driver.events))
+            if stop is not None and calls[0] == stop:
+                raise _Raised(f"stop at call {stop}")
+
+        return hook
+
+    return type("Recorder", (EventHandler,), {name: make(name) for name in hooks})()
+
+
+def _run_stream(chunks: list[bytes], options: dict[str, Any], plan: Any, speedups: bool) -> Any:
+    """What ``stream()`` does with the chunks: every hook call, what the views see, what
+    it raises, the state at the end. ``speedups=False`` swaps in a pure-Python driver."""
+    from streamkit import stream
+
+    hooks, stop, view, drain, on_truncated = plan
+    canon = Canon(flat_dicts=True)
+    log: list[Any] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        handler = _recorder(hooks, log, canon, stop) if hooks is not None else None
+        s = stream(list(chunks), handler=handler, on_truncated=on_truncated, **options)
+        if not speedups:
+            s.driver = Driver(**options, protocol="auto", speedups=False)
+        seen = None if view is None else (s.changes() if view == "changes" else s.text_deltas)
+        try:
+            if drain:
+                s.until_done()
+            else:
+                for event in s:
+                    log.append(("event", canon(event)))
+                    if seen is not None and len(log) % 2:
+                        log.append(("view", canon(next(seen, None))))
+            if seen is not None:
+                log.append(("view rest", canon(list(seen))))
+        except Exception as error:
+            log.append(("raised", canon(error)))
+        log.append(("state", _state(s.driver, Canon())))
+    log.append(("warnings", [(w.category.__name__, str(w.message)) for w in caught]))
+    return log
+
+
+def make_plan(rng: random.Random) -> Any:
+    roll = rng.random()
+    if roll < 0.15:
+        hooks = None
+    elif roll < 0.5:
+        hooks = ["on_text_delta"]
+    else:
+        hooks = rng.sample(sorted(_HOOKS), rng.randrange(1, len(_HOOKS) + 1))
+    stop = rng.randrange(1, 40) if hooks is not None and rng.random() < 0.15 else None
+    view = rng.choice([None, None, "changes", "text"])
+    return hooks, stop, view, rng.random() < 0.5, rng.choice(["raise", "warn", "ignore"])
+
+
+def differ_stream(chunks: list[bytes], options: dict[str, Any], plan: Any) -> str | None:
+    """Run ``stream()`` on both paths; describe the first difference, or None."""
+    fast, ref = _run_stream(chunks, options, plan, True), _run_stream(chunks, options, plan, False)
+    for n, (got, want) in enumerate(zip(fast, ref, strict=False)):
+        if got != want:
+            return f"stream step {n}: compiled {got!r}\n   != python {want!r}"
+    if len(fast) != len(ref):
+        return f"stream: compiled {len(fast)} steps, python {len(ref)}"
+    return None
+
+
 def campaign(cases: int, seed: int, start: int = 0) -> list[str]:
     reports = []
     for case in range(start, start + cases):
@@ -362,6 +469,8 @@ def campaign(cases: int, seed: int, start: int = 0) -> list[str]:
         body = make_body(rng)
         chunks, options = make_chunks(rng, body), make_options(rng)
         found = differ(chunks, options)
+        if found is None and case % 4 == 0:  # a quarter of the cases: through stream() too
+            found = differ_stream(chunks, options, make_plan(rng))
         if found is not None:
             reports.append(f"case {case} (seed {seed}) {options} {body!r}:\n  {found[:3000]}")
     return reports
@@ -430,6 +539,90 @@ def test_the_check_sees_a_decoder_that_goes_wrong(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(events, "python_decode", wrong)
     assert differ([_STREAM], {"strict": False}) is not None
+
+
+@needs_compiled
+def test_the_stream_check_sees_a_step_that_goes_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = (["on_text_delta", "on_message_delta"], None, "changes", False, "ignore")
+    assert differ_stream([_STREAM], {"strict": False}, plan) is None
+    real = Driver.event_step
+
+    def wrong(self: Driver, on_event: Any = None, dispatch: Any = None, sinks: Any = None) -> Any:
+        dispatch = {k: v for k, v in (dispatch or {}).items() if "MessageDelta" not in k.__name__}
+        return real(self, on_event, dispatch, sinks)  # on_message_delta is never called
+
+    monkeypatch.setattr(Driver, "event_step", wrong)
+    assert differ_stream([_STREAM], {"strict": False}, plan) is not None
+
+
+@needs_compiled
+def test_the_stream_check_sees_a_text_hook_that_goes_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamkit import _handler
+
+    plan = (["on_text_delta"], None, None, True, "ignore")
+    assert differ_stream([_STREAM], {"strict": False}, plan) is None
+    compiled = _handler._text_hook_type()
+    assert compiled is not None  # the compiled text delta hook is the one in use
+
+    def twice(hook: Any, python_dispatch: Any) -> Any:
+        def dispatch(change: Any) -> Any:
+            python_dispatch(change)  # on_text_delta called twice per delta
+            return python_dispatch(change)
+
+        return dispatch
+
+    monkeypatch.setattr(_handler, "_TEXT_HOOK", [twice])
+    assert differ_stream([_STREAM], {"strict": False}, plan) is not None
+
+
+@needs_compiled
+def test_a_hook_error_on_the_compiled_step_names_its_event() -> None:
+    from streamkit import stream
+
+    log: list[Any] = []
+    handler = _recorder(["on_text_delta"], log, Canon(), 2)
+    s = stream([_STREAM], handler=handler, strict=False)
+    assert s.driver.event_step() is not None  # the compiled step is the one in use
+    with pytest.raises(_Raised) as raised:
+        s.until_done()
+    event = raised.value.streamkit_event  # type: ignore[attr-defined]
+    assert event is s.driver.last_event and event.event == "thread.message.delta"
+    assert "thread.message.delta" in raised.value.__notes__[0]
+    plan = (["on_text_delta"], 2, None, True, "raise")
+    assert differ_stream([_STREAM], {"strict": False}, plan) is None
+
+
+_ASCII = st.text(st.characters(min_codepoint=0, max_codepoint=0x7F), max_size=10)
+_INDEX = st.sampled_from(["0", "00", "01", "2147483647", "2147483648", "4294967296", "-1", "1e2"])
+
+
+def _decoded(decode: Any, sse: Any) -> Any:
+    try:
+        return Canon()(decode(sse))
+    except Exception as error:
+        return ("raised", Canon()(error))
+
+
+@needs_compiled
+@settings(max_examples=500, deadline=None)
+@given(_ASCII, _ASCII, _INDEX | st.integers(0, 2**31).map(str), _ASCII, st.booleans())
+def test_the_compiled_text_delta_scan_reads_what_orjson_reads(
+    mid: str, obj: str, index: str, value: str, raw: bool
+) -> None:
+    """Property: a text delta of the exact shape the decoder scans without orjson (or any
+    near miss: raw quotes, backslashes and control characters, escapes, odd indices) is
+    decoded to the same objects, the input dicts equal and in the same key order, or fails
+    the same way, as the pure-Python decoder with orjson."""
+
+    def js(text: str) -> str:
+        return f'"{text}"' if raw else json.dumps(text)
+
+    data = (
+        f'{{"id":{js(mid)},"object":{js(obj)},"delta":{{"content":[{{"index":{index},'
+        f'"type":"text","text":{{"value":{js(value)}}}}}]}}}}'
+    )
+    message = sse.ServerSentEvent("thread.message.delta", data)
+    assert _decoded(events.decode, message) == _decoded(events.python_decode, message)
 
 
 @needs_compiled

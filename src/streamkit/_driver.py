@@ -99,6 +99,7 @@ class Driver:
         self._strict = strict
         self._decode = self._decoder(protocol)
         self._limits = (max_line_bytes, max_event_bytes, diagnostics)
+        self._step_type = _step_type() if speedups else None
 
     def _decoder(self, protocol: Protocol) -> Callable[..., Event]:
         if self._speedups:
@@ -106,6 +107,11 @@ class Driver:
         from .events import decode, python_decode
 
         return python_decode if protocol.decode is decode else protocol.decode
+
+    @property
+    def speedups(self) -> bool:
+        """Whether this driver may use the C speedups (``speedups=False``: pure Python)."""
+        return self._speedups
 
     # -- step by step
 
@@ -137,6 +143,36 @@ class Driver:
         self.events += 1
         self.last_event = event
         return event
+
+    def event_step(
+        self,
+        on_event: Callable[[Event], object] | None = None,
+        dispatch: dict[type, Callable[[Any], object]] | None = None,
+        sinks: list[Any] | None = None,
+    ) -> Callable[[ServerSentEvent], Event] | None:
+        """One compiled call per event for a sync edge, or None when the C speedups are
+        not active here (``speedups=False``, a pure-Python build): loop in Python then.
+
+        ``step(sse)`` does what a loop over :meth:`decode` and :meth:`apply` does, in this
+        order, with no Python frame between: decode (counted, ``last_event`` set),
+        ``on_event(event)``, fold, then each Change to ``dispatch.get(type(change))`` when
+        there is one (sync callables: what they return is dropped), then
+        ``sink.push(event, changes)`` for each object in the live list ``sinks``; it
+        returns the event. An error raises from the step that met it; the event was
+        decoded when ``driver.last_event.sse is sse``. Take a new step after
+        :meth:`receive` when :attr:`apply` changed (``"auto"``: the first event set the
+        protocol)."""
+        if not self._speedups or self._step_type is None:
+            return None
+        return self._step_type(  # type: ignore[no-any-return]
+            self,
+            self._decode,
+            self.apply,
+            self._tolerant,
+            on_event,
+            {} if dispatch is None else dispatch,
+            [] if sinks is None else sinks,
+        )
 
     def next_input(self) -> None:
         """The bytes that follow are a new answer of the same conversation (the
@@ -195,6 +231,17 @@ class Driver:
         problem = Problem(last, "truncated", message)  # type: ignore[arg-type]
         self.state.record(problem)
         return [problem]
+
+
+def _step_type() -> Any:
+    """The compiled per-event step (``_speedups.EventStep``), or None without speedups."""
+    from .sse import __compiled__
+
+    if not __compiled__:
+        return None
+    from . import _speedups
+
+    return getattr(_speedups, "EventStep", None)
 
 
 def protocol_named(name: str, state: Any = None) -> Protocol:

@@ -431,11 +431,37 @@ def _then(first: Any, hook: Callable[..., Any], arg: Any) -> Any:
     return both()
 
 
-def dispatch_table(handler: EventHandler | AsyncEventHandler) -> dict[type, Dispatch]:
+_TEXT_HOOK: list[Any] = []  # the compiled text delta hook's type (None: pure Python), once
+
+
+def _text_hook_type() -> Any:
+    """``_speedups.TextDeltaHook`` when the C speedups and the compiled fold are active."""
+    if not _TEXT_HOOK:
+        from .sse import __compiled__
+
+        hook_type = None
+        if __compiled__:
+            from . import _speedups
+
+            hook_type = getattr(_speedups, "TextDeltaHook", None)
+            try:
+                if hook_type is not None:
+                    hook_type(print, print)  # refused until the fold's classes are checked
+            except RuntimeError:
+                hook_type = None
+        _TEXT_HOOK.append(hook_type)
+    return _TEXT_HOOK[0]
+
+
+def dispatch_table(
+    handler: EventHandler | AsyncEventHandler, *, speedups: bool = True
+) -> dict[type, Dispatch]:
     """Change type -> the function calling ``handler``'s hooks for it (overridden hooks only).
 
     The one place that maps Changes to callbacks. ``on_event``, ``on_end``,
     ``on_exception`` and ``on_timeout`` are not in it: the stream calls them itself.
+    With the C speedups active, an Assistants text delta reaches ``on_text_delta``
+    through a compiled dispatch making the same call (``speedups=False``: the Python one).
     """
     base: type = EventHandler if isinstance(handler, EventHandler) else AsyncEventHandler
 
@@ -480,7 +506,11 @@ def dispatch_table(handler: EventHandler | AsyncEventHandler) -> dict[type, Disp
     text_delta, refusal_delta = hook("on_text_delta"), hook("on_refusal_delta")
     reasoning_delta = hook("on_reasoning_delta")
     if text_delta is not None or refusal_delta is not None or reasoning_delta is not None:
-        table[c.ContentPartDelta] = _part_delta(text_delta, refusal_delta, reasoning_delta)
+        part_delta = _part_delta(text_delta, refusal_delta, reasoning_delta)
+        hook_type = _text_hook_type() if speedups and text_delta is not None else None
+        table[c.ContentPartDelta] = (
+            part_delta if hook_type is None else hook_type(text_delta, part_delta)
+        )
     if (h := hook("on_tool_call_progress")) is not None:
         from .protocols.responses import ToolCallProgress
 

@@ -779,6 +779,139 @@ build_text_delta(PyObject *sse, PyObject *d)
     return ev;
 }
 
+/* The end quote of a JSON string starting at p, when it is plain: no escape, no control
+ * character (the data is ASCII: the caller checked). NULL otherwise: orjson reads it. */
+static inline const char *
+plain_string_end(const char *p, const char *end)
+{
+    for (; p < end; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"') {
+            return p;
+        }
+        if (ch == '\\' || ch < 0x20) {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* The loaded payload, without orjson, for data that is byte for byte the exact shape
+ * {"id":"...","object":"...","delta":{"content":[{"index":N,"type":"text","text":
+ * {"value":"..."}}]}} (no whitespace, ASCII, strings without escapes or control
+ * characters, N a decimal 0 .. 2**31-1 without leading zeros): the same dicts, keys in
+ * the same order, the same values orjson.loads gives. NULL with no error set: anything
+ * else (orjson reads it); NULL with an error set: out of memory. */
+static PyObject *
+scan_text_delta(PyObject *data)
+{
+    if (!PyUnicode_IS_ASCII(data)) {
+        return NULL;
+    }
+    const char *p = (const char *)PyUnicode_DATA(data);
+    const char *end = p + PyUnicode_GET_LENGTH(data);
+#define LITERAL(text)                                                                    \
+    do {                                                                                 \
+        size_t len_ = sizeof(text) - 1;                                                  \
+        if ((size_t)(end - p) < len_ || memcmp(p, text, len_) != 0) {                    \
+            return NULL;                                                                 \
+        }                                                                                \
+        p += len_;                                                                       \
+    } while (0)
+    LITERAL("{\"id\":\"");
+    const char *id = p;
+    if ((p = plain_string_end(p, end)) == NULL) {
+        return NULL;
+    }
+    Py_ssize_t id_len = p - id;
+    p++;
+    LITERAL(",\"object\":\"");
+    const char *object = p;
+    if ((p = plain_string_end(p, end)) == NULL) {
+        return NULL;
+    }
+    Py_ssize_t object_len = p - object;
+    p++;
+    LITERAL(",\"delta\":{\"content\":[{\"index\":");
+    long index = 0;
+    if (p < end && *p == '0') {
+        p++;
+    }
+    else {
+        int digits = 0;
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (++digits > 10) {
+                return NULL;
+            }
+            index = index * 10 + (*p++ - '0');
+        }
+        if (digits == 0 || index > 0x7fffffffL) {
+            return NULL;
+        }
+    }
+    LITERAL(",\"type\":\"text\",\"text\":{\"value\":\"");
+    const char *value = p;
+    if ((p = plain_string_end(p, end)) == NULL) {
+        return NULL;
+    }
+    Py_ssize_t value_len = p - value;
+    p++;
+    LITERAL("}}]}}");
+#undef LITERAL
+    if (p != end) {
+        return NULL;
+    }
+    /* Build what orjson builds, innermost first. */
+    PyObject *v = PyUnicode_DecodeASCII(value, value_len, NULL);
+    PyObject *text = v ? PyDict_New() : NULL;
+    if (text == NULL || PyDict_SetItem(text, str_value_key, v) < 0) {
+        Py_XDECREF(v);
+        Py_XDECREF(text);
+        return NULL;
+    }
+    Py_DECREF(v);
+    PyObject *ix = PyLong_FromLong(index);
+    PyObject *item = ix ? PyDict_New() : NULL;
+    if (item == NULL || PyDict_SetItem(item, str_index_key, ix) < 0 ||
+        PyDict_SetItem(item, str_type_key, str_text_key) < 0 ||
+        PyDict_SetItem(item, str_text_key, text) < 0) {
+        Py_XDECREF(ix);
+        Py_XDECREF(item);
+        Py_DECREF(text);
+        return NULL;
+    }
+    Py_DECREF(ix);
+    Py_DECREF(text);
+    PyObject *content = PyList_New(1);
+    if (content == NULL) {
+        Py_DECREF(item);
+        return NULL;
+    }
+    PyList_SET_ITEM(content, 0, item);
+    PyObject *delta = PyDict_New();
+    if (delta == NULL || PyDict_SetItem(delta, str_content_key, content) < 0) {
+        Py_XDECREF(delta);
+        Py_DECREF(content);
+        return NULL;
+    }
+    Py_DECREF(content);
+    PyObject *i = PyUnicode_DecodeASCII(id, id_len, NULL);
+    PyObject *o = i ? PyUnicode_DecodeASCII(object, object_len, NULL) : NULL;
+    PyObject *d = o ? PyDict_New() : NULL;
+    if (d == NULL || PyDict_SetItem(d, str_id_key, i) < 0 ||
+        PyDict_SetItem(d, str_object_key, o) < 0 || PyDict_SetItem(d, str_delta_key, delta) < 0) {
+        Py_XDECREF(i);
+        Py_XDECREF(o);
+        Py_XDECREF(d);
+        Py_DECREF(delta);
+        return NULL;
+    }
+    Py_DECREF(i);
+    Py_DECREF(o);
+    Py_DECREF(delta);
+    return d;
+}
+
 static PyObject *
 text_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -788,7 +921,13 @@ text_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
         if (name != NULL && data != NULL && PyUnicode_CheckExact(name) &&
             PyUnicode_CheckExact(data) &&
             (name == str_msg_delta || PyUnicode_Compare(name, str_msg_delta) == 0)) {
-            PyObject *payload = PyObject_CallOneArg(py_loads, data);
+            PyObject *payload = scan_text_delta(data);
+            if (payload == NULL && PyErr_Occurred()) {
+                return NULL;
+            }
+            if (payload == NULL) {
+                payload = PyObject_CallOneArg(py_loads, data);
+            }
             if (payload == NULL) {
                 PyErr_Clear(); /* not JSON orjson reads: the reference says why */
             }
@@ -1018,6 +1157,336 @@ static PyTypeObject FolderType = {
     .tp_call = PyVectorcall_Call,
 };
 
+/* -- the per-event step -- */
+
+/* EventStep(driver, decode, apply, tolerant, on_event, dispatch, sinks): one call per
+ * Server-Sent Event doing what a stream's loop does with it, in the same order, with no
+ * Python frame between the steps: event = decode(sse, tolerant=tolerant); driver.events
+ * += 1; driver.last_event = event (what Driver.decode does); on_event(event) unless None;
+ * changes = apply(event); for each change, dispatch.get(type(change)) called with it when
+ * there is one; for each sink in the live list `sinks`, sink.push(event, changes); return
+ * the event. An error raises from the step that met it, the steps before it done. */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *driver, *decode, *apply, *tolerant, *on_event, *dispatch, *sinks;
+    vectorcallfunc vectorcall;
+} Step;
+
+static PyObject *kw_tolerant, *str_events, *str_last_event, *str_push, *int_one;
+
+static int
+step_traverse(Step *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->driver);
+    Py_VISIT(self->decode);
+    Py_VISIT(self->apply);
+    Py_VISIT(self->tolerant);
+    Py_VISIT(self->on_event);
+    Py_VISIT(self->dispatch);
+    Py_VISIT(self->sinks);
+    return 0;
+}
+
+static int
+step_clear(Step *self)
+{
+    Py_CLEAR(self->driver);
+    Py_CLEAR(self->decode);
+    Py_CLEAR(self->apply);
+    Py_CLEAR(self->tolerant);
+    Py_CLEAR(self->on_event);
+    Py_CLEAR(self->dispatch);
+    Py_CLEAR(self->sinks);
+    return 0;
+}
+
+static void
+step_dealloc(Step *self)
+{
+    PyObject_GC_UnTrack(self);
+    step_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The Changes to their hooks and both to the sinks; -1 with an error set. */
+static int
+step_deliver(Step *self, PyObject *event, PyObject *changes)
+{
+    PyObject *dispatch = self->dispatch;
+    if (PyDict_GET_SIZE(dispatch) > 0 && PyList_CheckExact(changes)) {
+        /* `for change in changes`: a list read live by index, as its iterator does. */
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(changes); i++) {
+            PyObject *change = PyList_GET_ITEM(changes, i);
+            PyObject *hook = PyDict_GetItemWithError(dispatch, (PyObject *)Py_TYPE(change));
+            if (hook == NULL) {
+                if (PyErr_Occurred()) {
+                    return -1;
+                }
+                continue;
+            }
+            Py_INCREF(change);
+            Py_INCREF(hook);
+            PyObject *r = PyObject_CallOneArg(hook, change);
+            Py_DECREF(hook);
+            Py_DECREF(change);
+            if (r == NULL) {
+                return -1;
+            }
+            Py_DECREF(r);
+        }
+    }
+    else if (PyDict_GET_SIZE(dispatch) > 0) {
+        PyObject *it = PyObject_GetIter(changes);
+        if (it == NULL) {
+            return -1;
+        }
+        PyObject *change;
+        while ((change = PyIter_Next(it)) != NULL) {
+            PyObject *hook = PyDict_GetItemWithError(dispatch, (PyObject *)Py_TYPE(change));
+            if (hook == NULL) {
+                Py_DECREF(change);
+                if (PyErr_Occurred()) {
+                    Py_DECREF(it);
+                    return -1;
+                }
+                continue;
+            }
+            Py_INCREF(hook);
+            PyObject *r = PyObject_CallOneArg(hook, change);
+            Py_DECREF(hook);
+            Py_DECREF(change);
+            if (r == NULL) {
+                Py_DECREF(it);
+                return -1;
+            }
+            Py_DECREF(r);
+        }
+        Py_DECREF(it);
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    PyObject *sinks = self->sinks;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(sinks); i++) {
+        PyObject *sink = Py_NewRef(PyList_GET_ITEM(sinks, i));
+        PyObject *args[3] = {sink, event, changes};
+        PyObject *r = PyObject_VectorcallMethod(str_push, args,
+                                                3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        Py_DECREF(sink);
+        if (r == NULL) {
+            return -1;
+        }
+        Py_DECREF(r);
+    }
+    return 0;
+}
+
+static PyObject *
+step_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Step *self = (Step *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "EventStep takes one Server-Sent Event");
+        return NULL;
+    }
+    if (self->driver == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "EventStep was cleared");
+        return NULL;
+    }
+    PyObject *call[2] = {args[0], self->tolerant};
+    PyObject *event = PyObject_Vectorcall(self->decode, call, 1, kw_tolerant);
+    if (event == NULL) {
+        return NULL;
+    }
+    PyObject *count = PyObject_GetAttr(self->driver, str_events);
+    PyObject *next = count ? PyNumber_Add(count, int_one) : NULL;
+    Py_XDECREF(count);
+    if (next == NULL) {
+        Py_DECREF(event);
+        return NULL;
+    }
+    int r = PyObject_SetAttr(self->driver, str_events, next);
+    Py_DECREF(next);
+    if (r < 0 || PyObject_SetAttr(self->driver, str_last_event, event) < 0) {
+        Py_DECREF(event);
+        return NULL;
+    }
+    if (self->on_event != Py_None) {
+        PyObject *out = PyObject_CallOneArg(self->on_event, event);
+        if (out == NULL) {
+            Py_DECREF(event);
+            return NULL;
+        }
+        Py_DECREF(out);
+    }
+    PyObject *changes = PyObject_CallOneArg(self->apply, event);
+    if (changes == NULL || step_deliver(self, event, changes) < 0) {
+        Py_XDECREF(changes);
+        Py_DECREF(event);
+        return NULL;
+    }
+    Py_DECREF(changes);
+    return event;
+}
+
+static PyObject *
+step_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *driver, *decode, *apply, *tolerant, *on_event, *dispatch, *sinks;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
+        PyErr_SetString(PyExc_TypeError, "EventStep takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OOOOOO!O!:EventStep", &driver, &decode, &apply, &tolerant,
+                          &on_event, &PyDict_Type, &dispatch, &PyList_Type, &sinks)) {
+        return NULL;
+    }
+    if (!PyBool_Check(tolerant)) {
+        PyErr_SetString(PyExc_TypeError, "EventStep: tolerant must be a bool");
+        return NULL;
+    }
+    Step *self = PyObject_GC_New(Step, type);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->driver = Py_NewRef(driver);
+    self->decode = Py_NewRef(decode);
+    self->apply = Py_NewRef(apply);
+    self->tolerant = Py_NewRef(tolerant);
+    self->on_event = Py_NewRef(on_event);
+    self->dispatch = Py_NewRef(dispatch);
+    self->sinks = Py_NewRef(sinks);
+    self->vectorcall = step_vectorcall;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+static PyTypeObject StepType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "streamkit._speedups.EventStep",
+    .tp_basicsize = sizeof(Step),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "EventStep(driver, decode, apply, tolerant, on_event, dispatch, sinks): "
+              "step(sse) decodes, counts, folds and delivers one event (see Driver.event_step).",
+    .tp_new = step_new,
+    .tp_dealloc = (destructor)step_dealloc,
+    .tp_traverse = (traverseproc)step_traverse,
+    .tp_clear = (inquiry)step_clear,
+    .tp_vectorcall_offset = offsetof(Step, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
+/* -- the text delta hook -- */
+
+/* TextDeltaHook(hook, python_dispatch): the handler's dispatch of a ContentPartDelta when
+ * on_text_delta is overridden. For a text ContentPartDelta of the Assistants fold (the
+ * part a TextContentBlock holding a Text, the delta a TextDeltaBlock with a text) it calls
+ * hook(delta.text, part.text), what _handler's Python dispatch calls for it; anything else
+ * (another kind, a Responses part, no text in the delta, other classes) is
+ * python_dispatch(change). Returns what the call returns. */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *hook, *python_dispatch;
+    vectorcallfunc vectorcall;
+} TextHook;
+
+static int
+texthook_traverse(TextHook *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->hook);
+    Py_VISIT(self->python_dispatch);
+    return 0;
+}
+
+static int
+texthook_clear(TextHook *self)
+{
+    Py_CLEAR(self->hook);
+    Py_CLEAR(self->python_dispatch);
+    return 0;
+}
+
+static void
+texthook_dealloc(TextHook *self)
+{
+    PyObject_GC_UnTrack(self);
+    texthook_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+texthook_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    TextHook *self = (TextHook *)callable;
+    if (self->hook == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "TextDeltaHook was cleared");
+        return NULL;
+    }
+    if (PyVectorcall_NARGS(nargsf) == 1 && kwnames == NULL && Py_IS_TYPE(args[0], cls[C_CPD])) {
+        PyObject *change = args[0];
+        PyObject *kind = FIELD(change, C_CPD, CP_KIND), *part = FIELD(change, C_CPD, CP_PART);
+        PyObject *delta = FIELD(change, C_CPD, CP_DELTA);
+        if (kind != NULL && PyUnicode_CheckExact(kind) &&
+            (kind == str_text_key || PyUnicode_Compare(kind, str_text_key) == 0) &&
+            part != NULL && Py_IS_TYPE(part, cls[C_PART]) && delta != NULL &&
+            Py_IS_TYPE(delta, cls[C_BLOCK])) {
+            PyObject *snapshot = FIELD(part, C_PART, PT_TEXT);
+            PyObject *text = FIELD(delta, C_BLOCK, BL_TEXT);
+            if (snapshot != NULL && Py_IS_TYPE(snapshot, cls[C_TEXT]) && text != NULL &&
+                text != Py_None) {
+                PyObject *call[2] = {Py_NewRef(text), Py_NewRef(snapshot)};
+                PyObject *out = PyObject_Vectorcall(self->hook, call, 2, NULL);
+                Py_DECREF(call[0]);
+                Py_DECREF(call[1]);
+                return out;
+            }
+        }
+        PyErr_Clear(); /* PyUnicode_Compare cannot fail on two str, but be sure */
+    }
+    return PyObject_Vectorcall(self->python_dispatch, args, nargsf, kwnames);
+}
+
+static PyObject *
+texthook_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *hook, *python_dispatch;
+    if (cls[C_MDA] == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "streamkit._speedups: install_fold first");
+        return NULL;
+    }
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
+        PyErr_SetString(PyExc_TypeError, "TextDeltaHook takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OO:TextDeltaHook", &hook, &python_dispatch)) {
+        return NULL;
+    }
+    TextHook *self = PyObject_GC_New(TextHook, type);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->hook = Py_NewRef(hook);
+    self->python_dispatch = Py_NewRef(python_dispatch);
+    self->vectorcall = texthook_vectorcall;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+static PyTypeObject TextHookType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "streamkit._speedups.TextDeltaHook",
+    .tp_basicsize = sizeof(TextHook),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "TextDeltaHook(hook, python_dispatch): dispatch(change), on_text_delta called "
+              "directly for an Assistants text delta (see docs/speedups.md).",
+    .tp_new = texthook_new,
+    .tp_dealloc = (destructor)texthook_dealloc,
+    .tp_traverse = (traverseproc)texthook_traverse,
+    .tp_clear = (inquiry)texthook_clear,
+    .tp_vectorcall_offset = offsetof(TextHook, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
 /* Check classes[first : first + count] (a tuple of exactly `count`) and commit them. */
 static int
 take_classes(PyObject *classes, int first, int count)
@@ -1150,8 +1619,23 @@ PyInit__speedups(void)
             return NULL;
         }
     }
-    if (PyType_Ready(&FolderType) < 0) {
+    if (PyType_Ready(&FolderType) < 0 || PyType_Ready(&StepType) < 0 ||
+        PyType_Ready(&TextHookType) < 0) {
         return NULL;
     }
-    return PyModule_Create(&module_def);
+    kw_tolerant = Py_BuildValue("(O)", str_tolerant);
+    str_events = PyUnicode_InternFromString("events");
+    str_last_event = PyUnicode_InternFromString("last_event");
+    str_push = PyUnicode_InternFromString("push");
+    int_one = PyLong_FromLong(1);
+    if (!kw_tolerant || !str_events || !str_last_event || !str_push || !int_one) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&module_def);
+    if (module == NULL || PyModule_AddObjectRef(module, "EventStep", (PyObject *)&StepType) < 0 ||
+        PyModule_AddObjectRef(module, "TextDeltaHook", (PyObject *)&TextHookType) < 0) {
+        Py_XDECREF(module);
+        return NULL;
+    }
+    return module;
 }

@@ -17,3 +17,23 @@ def install_fold(classes: tuple[type[Any], ...], /) -> type[TextFolder]: ...
 class TextFolder:
     def __init__(self, state: Any, python_fold: Callable[[Any], Any], /) -> None: ...
     def __call__(self, event: Any, /) -> Any: ...
+
+class EventStep:
+    def __init__(
+        self,
+        driver: Any,
+        decode: Callable[..., Any],
+        apply: Callable[[Any], Any],
+        tolerant: bool,
+        on_event: Callable[[Any], Any] | None,
+        dispatch: dict[type, Callable[[Any], Any]],
+        sinks: list[Any],
+        /,
+    ) -> None: ...
+    def __call__(self, sse: Any, /) -> Any: ...
+
+class TextDeltaHook:
+    def __init__(
+        self, hook: Callable[..., Any], python_dispatch: Callable[[Any], Any], /
+    ) -> None: ...
+    def __call__(self, change: Any, /) -> Any: ...

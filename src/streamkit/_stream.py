@@ -411,19 +411,34 @@ class Stream(_StreamBase):
 
     def _run(self) -> Generator[Event, None, None]:
         handler = self.handler
-        table = dispatch_table(handler) if handler is not None else {}
+        driver = self.driver
+        table = dispatch_table(handler, speedups=driver.speedups) if handler is not None else {}
         on_event = _on_event(handler, EventHandler)
         get = table.get
-        driver = self.driver
         receive, decode, apply = driver.receive, driver.decode, driver.apply
         sinks = self._sinks
+        step = driver.event_step(on_event, table, sinks)  # None: the loop below in Python
         handling: Event | None = None  # the event being handled, for errors
         try:
             for chunk in self._chunks:
                 if chunk.__class__ is not bytes:
                     chunk = as_bytes(chunk)
                 found = receive(chunk)
-                apply = driver.apply  # "auto": the first event set the protocol
+                if driver.apply is not apply:  # "auto": the first event set the protocol
+                    apply = driver.apply
+                    step = driver.event_step(on_event, table, sinks)
+                if step is not None:
+                    for sse in found:
+                        try:  # decode, on_event, fold, hooks, views: one compiled call
+                            event = step(sse)
+                        except Exception:
+                            last = driver.last_event  # set once the event was decoded
+                            if last is not None and last.sse is sse:
+                                handling = last
+                            raise
+                        if not self._draining:
+                            yield event
+                    continue
                 for sse in found:
                     handling = event = decode(sse)
                     if on_event is not None:
@@ -629,10 +644,10 @@ class AsyncStream(_StreamBase):
 
     async def _run(self) -> AsyncGenerator[Event, None]:
         handler = self.handler
-        table = dispatch_table(handler) if handler is not None else {}
+        driver = self.driver
+        table = dispatch_table(handler, speedups=driver.speedups) if handler is not None else {}
         on_event = _on_event(handler, AsyncEventHandler)
         get = table.get
-        driver = self.driver
         receive, decode, apply = driver.receive, driver.decode, driver.apply
         sinks = self._sinks
         handling: Event | None = None  # the event being handled, for errors
