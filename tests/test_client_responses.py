@@ -6,6 +6,7 @@ twice, cancel and delete, and the API's errors raised as ``ResponseError``."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -107,9 +108,24 @@ def test_create_retrieve_cancel_delete(client: streamkit.Client) -> None:
     with pytest.raises(streamkit.ResponseError) as caught:
         client.responses.cancel(response.id)  # only a background response can be
     assert caught.value.status_code == 400 and caught.value.error["param"] == "response_id"
-    background = client.responses.create(model="gpt-5", input="echo: later", background=True)
-    assert background.background is True
-    assert client.responses.cancel(background.id).id == background.id
+    background = client.responses.create(
+        model="gpt-5",
+        input=f"echo: {' '.join(['later'] * 40)}",
+        background=True,
+        extra_headers={"X-Emulator-Tokens-Per-Second": "20"},  # two seconds
+    )
+    assert background.background is True and background.status == "queued"
+    cancelled = client.responses.cancel(background.id)
+    assert cancelled.id == background.id and cancelled.status == "cancelled"
+    finished = client.responses.create(model="gpt-5", input="echo: done", background=True)
+    for _ in range(200):  # generated at once (no pacing): completed within moments
+        if client.responses.retrieve(finished.id).status == "completed":
+            break
+        time.sleep(0.01)
+    with pytest.raises(streamkit.ResponseError) as caught:
+        client.responses.cancel(finished.id)  # as the service: a completed one cannot be
+    assert caught.value.status_code == 400
+    assert "Cannot cancel a completed response." in str(caught.value)
     assert client.responses.delete(background.id) is None
     with pytest.raises(streamkit.ResponseError) as caught:
         client.responses.retrieve(background.id)

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import StreamkitError
+from ._paging import UnknownCursor, window
 from .models import (
     CodeInterpreterLogs,
     CodeInterpreterToolCall,
@@ -653,30 +654,21 @@ def page(
         raise PageError(
             f"invalid 'order': {order!r}; it must be 'asc' or 'desc'", param="order", value=order
         )
-    ordered = list(items) if order == "asc" else list(items)[::-1]
-    ids = [item_id(item) for item in ordered]
-    start, end = 0, len(ordered)
-    if after is not None:
-        start = _position(ids, after, "after") + 1
-    if before is not None:
-        end = _position(ids, before, "before")
-    window = ordered[start:end] if start < end else []
-    chosen = window[-limit:] if before is not None and after is None else window[:limit]
+    try:
+        positions, has_more = window(
+            [item_id(item) for item in items], after=after, before=before, limit=limit, order=order
+        )
+    except UnknownCursor as exc:
+        raise PageError(
+            f"invalid {exc.name!r}: no thread item with id {exc.cursor!r} in this list",
+            param=exc.name,
+            value=exc.cursor,
+        ) from None
+    chosen = [items[i] for i in positions]
     return ChatKitThreadItemList(
         object="list",
         data=chosen,
         first_id=item_id(chosen[0]) if chosen else None,
         last_id=item_id(chosen[-1]) if chosen else None,
-        has_more=len(window) > len(chosen),
+        has_more=has_more,
     )
-
-
-def _position(ids: list[str], cursor: str, name: str) -> int:
-    try:
-        return ids.index(cursor)
-    except ValueError:
-        raise PageError(
-            f"invalid {name!r}: no thread item with id {cursor!r} in this list",
-            param=name,
-            value=cursor,
-        ) from None

@@ -830,9 +830,11 @@ async def cancel_response(request: Request, call: Call) -> Response:
     record = _record(call, request.path_params["response_id"])
     if not record.response["background"]:
         raise ApiError(400, "Only background responses can be cancelled.", param="response_id")
+    if record.response["status"] in ("completed", "incomplete", "failed"):
+        raise ApiError(400, f"Cannot cancel a {record.response['status']} response.")
     if record.run is not None:
         record.run.cancel()  # stops the generation; readers get response.cancelled
-    return _json(record.response)
+    return _json(record.response)  # cancelling a cancelled response: it, again
 
 
 async def delete_response(request: Request, call: Call) -> Response:

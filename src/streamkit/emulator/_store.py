@@ -23,6 +23,8 @@ import string
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from .._paging import UnknownCursor, window
+
 __all__ = [
     "DEFAULT_LIMIT",
     "ApiError",
@@ -160,20 +162,18 @@ def paginate(
     render: Callable[[JSON], JSON] | None = None,
 ) -> JSON:
     """One page of ``items`` (given in creation order) as the API's list object."""
-    ordered = items if order == "asc" else items[::-1]
-    ids = [item["id"] for item in ordered]
-    start, end = 0, len(ordered)
-    if after is not None:
-        start = _position(ids, after, "after") + 1
-    if before is not None:
-        end = _position(ids, before, "before")
-    window = ordered[start:end] if start < end else []
-    if before is not None and after is None:
-        page = window[-limit:]
-    else:
-        page = window[:limit]
-    has_more = len(window) > len(page)
-    data = [render(item) if render is not None else item for item in page]
+    try:
+        chosen, has_more = window(
+            [item["id"] for item in items], after=after, before=before, limit=limit, order=order
+        )
+    except UnknownCursor as exc:
+        raise ApiError(
+            400,
+            f"Invalid '{exc.name}': no object with id {exc.cursor!r} in this list.",
+            param=exc.name,
+            code="invalid_cursor",
+        ) from None
+    data = [render(items[i]) if render is not None else items[i] for i in chosen]
     return {
         "object": "list",
         "data": data,
@@ -181,18 +181,6 @@ def paginate(
         "last_id": data[-1]["id"] if data else None,
         "has_more": has_more,
     }
-
-
-def _position(ids: list[str], cursor: str, name: str) -> int:
-    try:
-        return ids.index(cursor)
-    except ValueError:
-        raise ApiError(
-            400,
-            f"Invalid '{name}': no object with id {cursor!r} in this list.",
-            param=name,
-            code="invalid_cursor",
-        ) from None
 
 
 class Store:
