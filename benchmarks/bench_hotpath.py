@@ -12,9 +12,6 @@ CPU time: the machine is shared), per delta:
 - ``streamkit.stream(chunks, handler=...).until_done()`` with a handler overriding
   ``on_text_delta`` on ``assistant_stream(2000)``, and ``on_tool_call_delta`` on
   ``tool_call_stream(2000)``, fed as the same network-sized chunks;
-- the same with the compiled text delta dispatch off, then with ``Driver.event_step`` off
-  too (the stream's per-event loop in Python over the compiled decode and fold): what
-  each step saves;
 - openai-python's ``AssistantEventHandler`` fed the way its ``Stream`` feeds it (its SSE
   decoder, ``construct_type``, ``_emit_sse_event``), as in ``bench_stream.py``; fewer
   rounds, it is 100x slower.
@@ -62,10 +59,8 @@ def _floor(datas: list[str]) -> Callable[[], None]:
     return run
 
 
-def _streamkit(
-    chunks: list[bytes], hook: str, step: bool = True, text_hook: bool = True
-) -> Callable[[], None]:
-    from streamkit import Driver, EventHandler, _handler, stream
+def _streamkit(chunks: list[bytes], hook: str) -> Callable[[], None]:
+    from streamkit import EventHandler, stream
 
     class Counter(EventHandler):
         n = 0
@@ -75,23 +70,9 @@ def _streamkit(
 
     setattr(Counter, hook, count)
 
-    event_step = Driver.event_step
-
-    def no_step(*args: Any, **kwargs: Any) -> None:
-        return None  # the stream loops in Python over the compiled decode and fold
-
     def run() -> None:
         handler = Counter()
-        if not step:
-            Driver.event_step = no_step  # type: ignore[method-assign,assignment]
-        saved = list(_handler._TEXT_HOOK)
-        if not text_hook:
-            _handler._TEXT_HOOK[:] = [None]  # the Python dispatch of text deltas
-        try:
-            stream(chunks, handler=handler).until_done()
-        finally:
-            Driver.event_step = event_step  # type: ignore[method-assign]
-            _handler._TEXT_HOOK[:] = saved
+        stream(chunks, handler=handler).until_done()
         assert handler.n >= N, handler.n
 
     return run
@@ -132,8 +113,6 @@ def measure(rounds: int, openai_rounds: int) -> dict[str, Any]:
     work = {
         "orjson text": _floor(_payloads(text)),
         "streamkit text": _streamkit(text_chunks, "on_text_delta"),
-        "streamkit text, loop in Python": _streamkit(text_chunks, "on_text_delta", False, False),
-        "streamkit text, no text hook": _streamkit(text_chunks, "on_text_delta", True, False),
         "orjson tool": _floor(_payloads(tool)),
         "streamkit tool": _streamkit(tool_chunks, "on_tool_call_delta"),
     }
@@ -201,17 +180,6 @@ def main() -> None:
     for kind in ("text", "tool"):
         print(_row("compiled", merged["compiled"], kind))
         print(_row("pure Python", merged["pure"], kind))
-    t = merged["compiled"]["us_per_delta"]
-    floor = t["orjson text"]
-    print()
-    print("compiled text, step by step (µs per delta, x orjson.loads):")
-    for label, key in (
-        ("decode and fold compiled, the loop and dispatch in Python", "loop in Python"),
-        ("+ Driver.event_step (the per-event loop in C)", "no text hook"),
-        ("+ the compiled on_text_delta dispatch", None),
-    ):
-        value = t["streamkit text" + (f", {key}" if key else "")]
-        print(f"- {label}: {value:.2f} µs, {value / floor:.2f}x")
 
 
 if __name__ == "__main__":

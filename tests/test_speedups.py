@@ -74,23 +74,59 @@ def test_the_compiled_decoder_and_fold_are_active() -> None:
 
     assert events.decode is not events.python_decode
     assert type(State()._by_class[events.ThreadMessageDelta]).__name__ == "TextFolder"
+    assert type(State()._by_class[events.ThreadRunStepDelta]).__name__ == "CallFolder"
 
 
 @needs_compiled
 def test_text_path_classes_of_another_layout_are_refused() -> None:
     from streamkit import _speedups, events  # type: ignore[attr-defined]
-    from streamkit.models import MessageDelta, MessageDeltaEvent, TextDelta, TextDeltaBlock
+    from streamkit.models import (
+        FunctionToolCallDelta,
+        FunctionToolCallFunction,
+        MessageDelta,
+        MessageDeltaEvent,
+        RunStepDelta,
+        RunStepDeltaEvent,
+        TextDelta,
+        TextDeltaBlock,
+        ToolCallDeltaObject,
+    )
 
     @attrs.define(slots=True, kw_only=True, eq=False)
     class TextDelta2(TextDelta):  # one slot more than the decoder knows
         more: int = 0
 
+    @attrs.define(slots=True, kw_only=True, eq=False)
+    class Function2(FunctionToolCallFunction):  # one slot more than the decoder knows
+        more: int = 0
+
     TextDelta2.__name__ = TextDelta2.__qualname__ = "TextDelta"
+    Function2.__name__ = Function2.__qualname__ = "FunctionToolCallFunction"
     good = (events.ThreadMessageDelta, MessageDeltaEvent, MessageDelta, TextDeltaBlock)
+    calls = (
+        events.ThreadRunStepDelta,
+        RunStepDeltaEvent,
+        RunStepDelta,
+        ToolCallDeltaObject,
+        FunctionToolCallDelta,
+    )
+    # The absent keys of each model, outer to inner: the text delta's, the arguments delta's.
+    records = ((), ("role",), (), ("annotations",), (), (), (), ("id",), ("name", "output"))
+    decode, loads = events.python_decode, orjson.loads
     with pytest.raises(TypeError, match="instance storage"):
-        _speedups.install_decode((*good, TextDelta2), events.python_decode, orjson.loads)
+        _speedups.install_decode(
+            (*good, TextDelta2, *calls, FunctionToolCallFunction), decode, loads, records
+        )
+    with pytest.raises(TypeError, match="instance storage"):
+        _speedups.install_decode((*good, TextDelta, *calls, Function2), decode, loads, records)
     with pytest.raises(TypeError, match="is not TextDelta"):
-        _speedups.install_decode((*good, MessageDelta), events.python_decode, orjson.loads)
+        _speedups.install_decode(
+            (*good, MessageDelta, *calls, FunctionToolCallFunction), decode, loads, records
+        )
+    with pytest.raises(TypeError, match="absent-key records of 9 models"):
+        _speedups.install_decode(
+            (*good, TextDelta, *calls, FunctionToolCallFunction), decode, loads, records[:4]
+        )
     with pytest.raises(TypeError, match="expected a tuple"):
         _speedups.install_fold(good)
     # A refused install leaves the active decoder as it was.

@@ -45,7 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _fuzz
 from streamkit import Driver, events, sse
 from streamkit.fold import State
-from streamkit.protocols.assistants._merge import MessageTrack
+from streamkit.models import Model
+from streamkit.protocols.assistants._merge import MessageTrack, StepTrack
 from test_speedups_fuzz import _mutate
 
 CASES = int(os.environ.get("STREAMKIT_SPEEDUPS_PIPELINE_CASES", "100000"))
@@ -55,7 +56,8 @@ SEED = int(os.environ.get("STREAMKIT_SPEEDUPS_PIPELINE_SEED", "1"))
 
 _UNSET = "<unset>"
 _RUN = {"id": "run_1", "object": "thread.run", "thread_id": "thread_1", "assistant_id": "a"}
-_VALUES = ['"hi"', '" there"', '"caf\\u00e9"', '"\u2019s"', '""', "null", "7", '"\\ud83d"', '"x"']
+_VALUES = ['"hi"', '" there"', '"caf\\u00e9"', '"\u2019s"', '"na\u00efve \U0001f600"', '""']
+_VALUES += ["null", "7", '"\\ud83d"', '"x"']
 _VALUES += ['"a\\"b"', '"\\n"', '"\x01"', '"\x7f~"', '"tab\there"', '"\\"']
 _INDICES = ["0", "0", "0", "0", "1", "2", "-1", "2147483647", "2147483648", "true", '"0"', "0.0"]
 _INDICES += ["00", "01", "4294967296", "99999999999", "1e0"]
@@ -79,7 +81,7 @@ def _message(mid: str, status: str, text: str | None = None) -> str:
 
 
 def _plain(rng: random.Random, mid: str, index: str = "0") -> str:
-    value = rng.choice(_VALUES[:4]) if rng.random() < 0.9 else rng.choice(_VALUES)
+    value = rng.choice(_VALUES[:5]) if rng.random() < 0.9 else rng.choice(_VALUES)
     return (
         f'{{"id":"{mid}","object":"thread.message.delta","delta":{{"content":[{{"index":{index},'
         f'"type":"text","text":{{"value":{value}}}}}]}}}}'
@@ -193,6 +195,145 @@ def text_events(rng: random.Random) -> list[tuple[str, str]]:
     return events
 
 
+def _step(sid: str, status: str, calls: list[Any] | None = None) -> str:
+    details = {"type": "tool_calls", "tool_calls": [] if calls is None else calls}
+    return _obj(
+        id=sid,
+        object="thread.run.step",
+        run_id="run_1",
+        type="tool_calls",
+        status=status,
+        step_details=details,
+    )
+
+
+def _call_created(sid: str, index: int) -> str:
+    call = {
+        "index": index,
+        "id": f"call_{index}",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": "", "output": None},
+    }
+    details = {"type": "tool_calls", "tool_calls": [call]}
+    return _obj(id=sid, object="thread.run.step.delta", delta={"step_details": details})
+
+
+def _plain_args(rng: random.Random, sid: str, index: str = "0") -> str:
+    value = rng.choice(_VALUES[:5]) if rng.random() < 0.9 else rng.choice(_VALUES)
+    return (
+        f'{{"id":"{sid}","object":"thread.run.step.delta","delta":{{"step_details":'
+        f'{{"type":"tool_calls","tool_calls":[{{"index":{index},"type":"function",'
+        f'"function":{{"arguments":{value}}}}}]}}}}}}'
+    )
+
+
+def _near_miss_args(rng: random.Random, sid: str) -> str:
+    """An arguments delta of a shape that is not quite the plain one (or is, another way)."""
+    index = rng.choice(_INDICES)
+    value = rng.choice(_VALUES)
+    function = f'{{"arguments":{value}}}'
+    roll = rng.randrange(10)
+    if roll == 0:
+        function = f'{{"name":"f","arguments":{value}}}'
+    elif roll == 1:
+        function = f'{{"arguments":{value},"output":null}}'
+    elif roll == 2:
+        function = f'{{"arguments":{value},"output":"done"}}'
+    elif roll == 3:
+        function = f'{{"arguments":{value},"extra":[1]}}'
+    elif roll == 4:
+        function = "null"
+    call = f'{{"index":{index},"type":"function","function":{function}}}'
+    roll = rng.randrange(10)
+    if roll == 0:
+        call = f'{{"index":{index},"id":"call_0","type":"function","function":{function}}}'
+    elif roll == 1:
+        call = f'{{"index":{index},"id":null,"type":"function","function":{function}}}'
+    elif roll == 2:
+        call = f'{{"type":"function","function":{function}}}'
+    elif roll == 3:
+        code = f'{{"input":{value}}}'
+        call = f'{{"index":{index},"type":"code_interpreter","code_interpreter":{code}}}'
+    elif roll == 4:
+        call = f'{{"index":{index},"type":"mystery","x":{value}}}'
+    calls = f"[{call}]"
+    roll = rng.randrange(8)
+    if roll == 0:
+        calls = f"[{call},{call}]"
+    elif roll == 1:
+        calls = "[]"
+    details = f'{{"type":"tool_calls","tool_calls":{calls}}}'
+    roll = rng.randrange(8)
+    if roll == 0:
+        details = '{"type":"message_creation","message_creation":{"message_id":"msg_1"}}'
+    elif roll == 1:
+        details = f'{{"type":"tool_calls","tool_calls":{calls},"x":1}}'
+    elif roll == 2:
+        details = "null"
+    obj = '"thread.run.step.delta"'
+    if rng.random() < 0.2:
+        obj = rng.choice(["null", "5"])
+    head = f'"id":"{sid}","object":{obj}'
+    roll = rng.randrange(10)
+    if roll == 0:
+        head = f'"id":"{sid}"'
+    elif roll == 1:
+        head = f'"object":{obj},"id":"{sid}","more":true'
+    data = f'{{{head},"delta":{{"step_details":{details}}}}}'
+    roll = rng.randrange(12)
+    if roll == 0:
+        data += "}"
+    elif roll == 1:
+        data = data[: rng.randrange(len(data))]
+    elif roll == 2:
+        data = f'{{{head},"delta":{{"step_details":{details}}} }}'
+    return data
+
+
+def tool_events(rng: random.Random) -> list[tuple[str, str]]:
+    """A tool-call run's events, mostly plain arguments deltas, with the moves that matter
+    around them (a second call, a full step event, the step's end, a run requiring action)."""
+    events: list[tuple[str, str]] = []
+    if rng.random() < 0.9:
+        events.append(("thread.run.created", _obj(**_RUN, status="queued")))
+        events.append(("thread.run.in_progress", _obj(**_RUN, status="in_progress")))
+    sids = ["step_1", "step_2"] if rng.random() < 0.3 else ["step_1"]
+    for sid in sids:
+        if rng.random() < 0.9:
+            events.append(("thread.run.step.created", _step(sid, "in_progress")))
+        if rng.random() < 0.9:
+            events.append(("thread.run.step.delta", _call_created(sid, 0)))
+    for _ in range(rng.randrange(1, 16)):
+        sid = rng.choice(sids)
+        roll = rng.random()
+        if roll < 0.72:
+            events.append(("thread.run.step.delta", _plain_args(rng, sid)))
+        elif roll < 0.77:
+            events.append(("thread.run.step.delta", _plain_args(rng, sid, rng.choice(_INDICES))))
+        elif roll < 0.8:
+            events.append(("thread.run.step.delta", _call_created(sid, 1)))
+        elif roll < 0.9:
+            events.append(("thread.run.step.delta", _near_miss_args(rng, sid)))
+        elif roll < 0.92:
+            events.append(("thread.run.step.delta", _plain_args(rng, "step_9")))
+        elif roll < 0.94:
+            events.append(("thread.run.step.in_progress", _step(sid, "in_progress")))
+        elif roll < 0.96:
+            events.append(("thread.run.step.created", _step(sid, "in_progress")))
+        elif roll < 0.975:
+            events.append(("thread.run.step.completed", _step(sid, "completed")))
+        elif roll < 0.99:
+            events.append(("thread.run.requires_action", _obj(**_RUN, status="requires_action")))
+        else:
+            events.append(("done", "[DONE]"))
+    if rng.random() < 0.7:
+        for sid in sids:
+            events.append(("thread.run.step.completed", _step(sid, "completed")))
+        events.append(("thread.run.completed", _obj(**_RUN, status="completed")))
+        events.append(("done", "[DONE]"))
+    return events
+
+
 _SEEDS: list[list[Any]] = []
 
 
@@ -203,9 +344,10 @@ def make_body(rng: random.Random) -> bytes:
         events, _ = _fuzz.mutate(rng, rng.choice(_SEEDS))
         body = _fuzz.encode(rng, events)
     else:
+        events = text_events(rng) if rng.random() < 0.6 else tool_events(rng)
         body = b"".join(
             f"event: {name}\ndata: {data}\n\n".encode("utf-8", "surrogatepass")
-            for name, data in text_events(rng)
+            for name, data in events
         )
         if rng.random() < 0.1:
             body = body.replace(b"\n", b"\r\n")
@@ -243,9 +385,10 @@ def make_options(rng: random.Random) -> dict[str, Any]:
 
 class Canon:
     """Writes objects as plain nested tuples: every slot of every object (or that it is
-    unset), numbered in the order first met. An object met before (in an earlier call, or
-    earlier in this one) is written as its number only, so two runs compare equal only
-    when they built the same objects, shared the same way; what an earlier object holds
+    unset; a model's record of absent and unknown keys as the model reads it), numbered
+    in the order first met. An object met before (in an earlier call, or earlier in this
+    one) is written as its number only, so two runs compare equal only when they built
+    the same objects, shared the same way; what an earlier object holds
     now is compared through the snapshots written out in full (see :func:`_run`)."""
 
     def __init__(self, *, flat_dicts: bool = False) -> None:
@@ -282,7 +425,7 @@ class Canon:
             return (cls, str(obj), fields)
         if kind is _VARS:
             return (cls, n, tuple([(k, self(v)) for k, v in sorted(vars(obj).items())]))
-        return (cls, n, tuple([self(getattr(obj, s, _UNSET)) for s in kind]))
+        return (cls, n, tuple([self(get(obj)) for get in kind]))
 
 
 _SCALAR, _SEQ, _DICT, _SET, _ERROR, _VARS = (object() for _ in range(6))
@@ -303,10 +446,28 @@ def _kind(cls: type) -> Any:
         return _ERROR
     names = [s for c in cls.__mro__ for s in c.__dict__.get("__slots__", ())]
     slots = tuple(s for s in names if s != "__weakref__")
-    return slots if slots else _VARS
+    if not slots:
+        return _VARS
+    getters = [_slot(cls, s) for s in slots]
+    return tuple(getters)
 
 
-_NOT_COMPARED = frozenset(("text_tails", "apply", "_by_class", "_by_name", "_handlers"))
+def _slot(cls: type, name: str) -> Any:
+    """How a slot is read for the comparison. A model's record of absent and unknown keys
+    has two forms its class reads alike (the input dict, or an explicit tuple and dict:
+    the compiled decoder builds the second without the input dicts), so it is compared as
+    the model reads it: ``absent`` (sorted) and ``extra``."""
+    if issubclass(cls, Model):
+        if name == "_absent":
+            return lambda o: tuple(sorted(o.absent))
+        if name == "_extra":
+            return lambda o: o.extra
+    return lambda o: getattr(o, name, _UNSET)
+
+
+_NOT_COMPARED = frozenset(
+    ("text_tails", "call_tails", "apply", "_by_class", "_by_name", "_handlers")
+)
 
 
 def _state(driver: Driver, canon: Canon) -> Any:
@@ -372,6 +533,13 @@ _HOOKS = {
     "on_run_done": 1,
     "on_refusal_delta": 2,
     "on_problem": 1,
+    "on_tool_call_created": 1,
+    "on_tool_call_delta": 2,
+    "on_tool_call_done": 1,
+    "on_run_step_created": 1,
+    "on_run_step_delta": 2,
+    "on_run_step_done": 1,
+    "on_requires_action": 2,
     "on_unknown_event": 1,
     "on_error_event": 1,
     "on_exception": 1,
@@ -392,11 +560,15 @@ def _recorder(hooks: list[str], log: list[Any], canon: Canon, stop: int | None) 
         def hook(self: Any, *args: Any) -> None:
             calls[0] += 1
             stream = self._streamkit_stream
-            current = stream.driver.state.current_message
-            now = current.to_dict() if current is not None else None
+            state = stream.driver.state
+            current = getattr(state, "current_message", None)
+            step = getattr(state, "current_step", None)
+            now = [x.to_dict() if x is not None else None for x in (current, step)]
             text = None
             if name == "on_text_delta":  # the text so far, as a handler reads it
                 text = args[1].value
+            elif name == "on_tool_call_delta" and args[1].type == "function":
+                text = args[1].function.arguments if args[1].function is not None else None
             log.append((name, canon(args), now, text, stream.driver.events))
             if stop is not None and calls[0] == stop:
                 raise _Raised(f"stop at call {stop}")
@@ -442,8 +614,10 @@ def make_plan(rng: random.Random) -> Any:
     roll = rng.random()
     if roll < 0.15:
         hooks = None
-    elif roll < 0.5:
+    elif roll < 0.35:
         hooks = ["on_text_delta"]
+    elif roll < 0.5:
+        hooks = ["on_tool_call_delta"]
     else:
         hooks = rng.sample(sorted(_HOOKS), rng.randrange(1, len(_HOOKS) + 1))
     stop = rng.randrange(1, 40) if hooks is not None and rng.random() < 0.15 else None
@@ -561,18 +735,107 @@ def test_the_stream_check_sees_a_text_hook_that_goes_wrong(monkeypatch: pytest.M
 
     plan = (["on_text_delta"], None, None, True, "ignore")
     assert differ_stream([_STREAM], {"strict": False}, plan) is None
-    compiled = _handler._text_hook_type()
-    assert compiled is not None  # the compiled text delta hook is the one in use
-
-    def twice(hook: Any, python_dispatch: Any) -> Any:
-        def dispatch(change: Any) -> Any:
-            python_dispatch(change)  # on_text_delta called twice per delta
-            return python_dispatch(change)
-
-        return dispatch
-
-    monkeypatch.setattr(_handler, "_TEXT_HOOK", [twice])
+    text, call = _handler._hook_types()
+    assert text is not None  # the compiled text delta hook is the one in use
+    monkeypatch.setattr(_handler, "_HOOKS", [(_twice, call)])
     assert differ_stream([_STREAM], {"strict": False}, plan) is not None
+
+
+def _twice(hook: Any, python_dispatch: Any) -> Any:
+    def dispatch(change: Any) -> Any:
+        python_dispatch(change)  # the hook called twice per delta
+        return python_dispatch(change)
+
+    return dispatch
+
+
+_TOOL_STREAM = (
+    f"event: thread.run.step.created\ndata: {_step('step_1', 'in_progress')}\n\n"
+    f"event: thread.run.step.delta\ndata: {_call_created('step_1', 0)}\n\n"
+    + "".join(
+        f"event: thread.run.step.delta\ndata: {_plain_args(random.Random(i), 'step_1')}\n\n"
+        for i in range(4)
+    )
+).encode()
+
+
+def _sabotaged_call_offer(self: State, event: Any) -> Any:
+    """The fold's offer, but of a track the state does not hold (a wrong offer)."""
+    out = State._step_delta_offering(self, event)
+    tail = self.call_tails.get(event.data.id)
+    if tail is not None:
+        tail.track = StepTrack(tail.track.calls, tail.track.outputs, tail.track.deltas)
+    return out
+
+
+@needs_compiled
+def test_the_check_sees_an_arguments_fold_that_goes_wrong(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert differ([_TOOL_STREAM], {"strict": False}) is None
+    monkeypatch.setattr(State, "_step_delta_offering", _sabotaged_call_offer)
+    assert differ([_TOOL_STREAM], {"strict": False}) is not None
+
+
+@needs_compiled
+def test_the_check_sees_an_arguments_decoder_that_goes_wrong(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = events.python_decode
+
+    def wrong(sse: Any, *, tolerant: bool = False) -> Any:
+        event = original(sse, tolerant=tolerant)
+        if isinstance(event, events.ThreadRunStepDelta):
+            event.data.delta.step_details.tool_calls[0].function._arguments += "!"
+        return event
+
+    monkeypatch.setattr(events, "python_decode", wrong)
+    assert differ([_TOOL_STREAM], {"strict": False}) is not None
+
+
+@needs_compiled
+def test_the_stream_check_sees_a_tool_call_hook_that_goes_wrong(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from streamkit import _handler
+
+    plan = (["on_tool_call_delta"], None, None, True, "ignore")
+    assert differ_stream([_TOOL_STREAM], {"strict": False}, plan) is None
+    text, call = _handler._hook_types()
+    assert call is not None  # the compiled tool call delta hook is the one in use
+    monkeypatch.setattr(_handler, "_HOOKS", [(text, _twice)])
+    assert differ_stream([_TOOL_STREAM], {"strict": False}, plan) is not None
+
+
+def test_the_plain_arguments_delta_is_folded_by_the_compiled_path() -> None:
+    """The tool stream's arguments deltas take the fast path (no Python fold after the
+    first), when the speedups are active."""
+    from streamkit import stream
+
+    calls = []
+    real = State._step_delta_offering
+
+    def counting(self: State, event: Any) -> Any:
+        calls.append(event)
+        return real(self, event)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(State, "_step_delta_offering", counting)
+        s = stream([_TOOL_STREAM], on_truncated="ignore")
+        s.until_done()
+    step = s.driver.state.steps["step_1"]
+    arguments = "".join(_json_value(random.Random(i)) for i in range(4))
+    assert step.step_details.tool_calls[0].function.arguments == arguments
+    if sse.__compiled__:
+        assert len(calls) == 2  # the call created, the first arguments: then the offer
+    else:
+        assert len(calls) == 0
+
+
+def _json_value(rng: random.Random) -> str:
+    """The arguments text _plain_args(rng, ...) sends."""
+    data = _plain_args(rng, "s")
+    return str(json.loads(data)["delta"]["step_details"]["tool_calls"][0]["function"]["arguments"])
 
 
 @needs_compiled
@@ -593,6 +856,8 @@ def test_a_hook_error_on_the_compiled_step_names_its_event() -> None:
 
 
 _ASCII = st.text(st.characters(min_codepoint=0, max_codepoint=0x7F), max_size=10)
+#: Any text for the value (the data's str is then of a wider kind than ASCII).
+_VALUE = _ASCII | st.text(max_size=8)
 _INDEX = st.sampled_from(["0", "00", "01", "2147483647", "2147483648", "4294967296", "-1", "1e2"])
 
 
@@ -605,7 +870,7 @@ def _decoded(decode: Any, sse: Any) -> Any:
 
 @needs_compiled
 @settings(max_examples=500, deadline=None)
-@given(_ASCII, _ASCII, _INDEX | st.integers(0, 2**31).map(str), _ASCII, st.booleans())
+@given(_ASCII, _ASCII, _INDEX | st.integers(0, 2**31).map(str), _VALUE, st.booleans())
 def test_the_compiled_text_delta_scan_reads_what_orjson_reads(
     mid: str, obj: str, index: str, value: str, raw: bool
 ) -> None:
@@ -622,6 +887,26 @@ def test_the_compiled_text_delta_scan_reads_what_orjson_reads(
         f'"type":"text","text":{{"value":{js(value)}}}}}]}}}}'
     )
     message = sse.ServerSentEvent("thread.message.delta", data)
+    assert _decoded(events.decode, message) == _decoded(events.python_decode, message)
+
+
+@needs_compiled
+@settings(max_examples=500, deadline=None)
+@given(_ASCII, _ASCII, _INDEX | st.integers(0, 2**31).map(str), _VALUE, st.booleans())
+def test_the_compiled_arguments_delta_scan_reads_what_orjson_reads(
+    sid: str, obj: str, index: str, value: str, raw: bool
+) -> None:
+    """Property: the same for a function call's arguments delta."""
+
+    def js(text: str) -> str:
+        return f'"{text}"' if raw else json.dumps(text)
+
+    data = (
+        f'{{"id":{js(sid)},"object":{js(obj)},"delta":{{"step_details":{{"type":"tool_calls",'
+        f'"tool_calls":[{{"index":{index},"type":"function","function":{{"arguments":'
+        f"{js(value)}}}}}]}}}}}}"
+    )
+    message = sse.ServerSentEvent("thread.run.step.delta", data)
     assert _decoded(events.decode, message) == _decoded(events.python_decode, message)
 
 

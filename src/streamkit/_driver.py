@@ -22,6 +22,7 @@ raises from the step that met it; everything folded before it stays in
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -149,7 +150,7 @@ class Driver:
         on_event: Callable[[Event], object] | None = None,
         dispatch: dict[type, Callable[[Any], object]] | None = None,
         sinks: list[Any] | None = None,
-    ) -> Callable[[ServerSentEvent], Event] | None:
+    ) -> EventStep | None:
         """One compiled call per event for a sync edge, or None when the C speedups are
         not active here (``speedups=False``, a pure-Python build): loop in Python then.
 
@@ -159,9 +160,10 @@ class Driver:
         there is one (sync callables: what they return is dropped), then
         ``sink.push(event, changes)`` for each object in the live list ``sinks``; it
         returns the event. An error raises from the step that met it; the event was
-        decoded when ``driver.last_event.sse is sse``. Take a new step after
-        :meth:`receive` when :attr:`apply` changed (``"auto"``: the first event set the
-        protocol)."""
+        decoded when ``driver.last_event.sse is sse``. ``step.run(sses)`` steps a list
+        of events in one call (the events dropped); on an error, ``step.at`` is the index
+        of the one that raised. Take a new step after :meth:`receive` when :attr:`apply`
+        changed (``"auto"``: the first event set the protocol)."""
         if not self._speedups or self._step_type is None:
             return None
         return self._step_type(  # type: ignore[no-any-return]
@@ -231,6 +233,20 @@ class Driver:
         problem = Problem(last, "truncated", message)  # type: ignore[arg-type]
         self.state.record(problem)
         return [problem]
+
+
+class EventStep(typing.Protocol):
+    """What :meth:`Driver.event_step` returns (a compiled object)."""
+
+    def __call__(self, sse: ServerSentEvent, /) -> Event:
+        """Decode, count, fold and deliver one event; return it."""
+
+    def run(self, sses: list[ServerSentEvent], /) -> None:
+        """Step each event of the list in order."""
+
+    @property
+    def at(self) -> int:
+        """In :meth:`run`: the index of the event being stepped (that raised)."""
 
 
 def _step_type() -> Any:

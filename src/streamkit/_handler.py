@@ -431,26 +431,27 @@ def _then(first: Any, hook: Callable[..., Any], arg: Any) -> Any:
     return both()
 
 
-_TEXT_HOOK: list[Any] = []  # the compiled text delta hook's type (None: pure Python), once
+_HOOKS: list[tuple[Any, Any]] = []  # the compiled hooks' types (None: pure Python), once
 
 
-def _text_hook_type() -> Any:
-    """``_speedups.TextDeltaHook`` when the C speedups and the compiled fold are active."""
-    if not _TEXT_HOOK:
+def _hook_types() -> tuple[Any, Any]:
+    """``_speedups.TextDeltaHook`` and ``CallDeltaHook`` when the C speedups and the
+    compiled fold are active, else Nones."""
+    if not _HOOKS:
         from .sse import __compiled__
 
-        hook_type = None
+        types: tuple[Any, Any] = (None, None)
         if __compiled__:
             from . import _speedups
 
-            hook_type = getattr(_speedups, "TextDeltaHook", None)
+            text, call = _speedups.TextDeltaHook, _speedups.CallDeltaHook
             try:
-                if hook_type is not None:
-                    hook_type(print, print)  # refused until the fold's classes are checked
+                text(print, print)  # refused until the fold's classes are checked
+                types = (text, call)
             except RuntimeError:
-                hook_type = None
-        _TEXT_HOOK.append(hook_type)
-    return _TEXT_HOOK[0]
+                pass
+        _HOOKS.append(types)
+    return _HOOKS[0]
 
 
 def dispatch_table(
@@ -460,8 +461,9 @@ def dispatch_table(
 
     The one place that maps Changes to callbacks. ``on_event``, ``on_end``,
     ``on_exception`` and ``on_timeout`` are not in it: the stream calls them itself.
-    With the C speedups active, an Assistants text delta reaches ``on_text_delta``
-    through a compiled dispatch making the same call (``speedups=False``: the Python one).
+    With the C speedups active, an Assistants text delta reaches ``on_text_delta``, and a
+    tool call delta ``on_tool_call_delta``, through a compiled dispatch making the same
+    call (``speedups=False``: the Python one).
     """
     base: type = EventHandler if isinstance(handler, EventHandler) else AsyncEventHandler
 
@@ -495,9 +497,12 @@ def dispatch_table(
     if (h := hook("on_run_step_delta")) is not None:
         step_delta = h
         table[c.StepDeltaApplied] = lambda ch: step_delta(ch.delta, ch.step)
+    compiled_text, compiled_call = _hook_types() if speedups else (None, None)
     if (h := hook("on_tool_call_delta")) is not None:
         call_delta = h
         table[c.ToolCallDelta] = lambda ch: call_delta(ch.delta, ch.tool_call)
+        if compiled_call is not None:
+            table[c.ToolCallDelta] = compiled_call(h, table[c.ToolCallDelta])
     if (h := hook("on_message_delta")) is not None:
         message_delta = h
         table[c.MessageDeltaApplied] = lambda ch: message_delta(ch.delta, ch.message)
@@ -507,10 +512,9 @@ def dispatch_table(
     reasoning_delta = hook("on_reasoning_delta")
     if text_delta is not None or refusal_delta is not None or reasoning_delta is not None:
         part_delta = _part_delta(text_delta, refusal_delta, reasoning_delta)
-        hook_type = _text_hook_type() if speedups and text_delta is not None else None
-        table[c.ContentPartDelta] = (
-            part_delta if hook_type is None else hook_type(text_delta, part_delta)
-        )
+        if compiled_text is not None and text_delta is not None:
+            part_delta = compiled_text(text_delta, part_delta)
+        table[c.ContentPartDelta] = part_delta
     if (h := hook("on_tool_call_progress")) is not None:
         from .protocols.responses import ToolCallProgress
 

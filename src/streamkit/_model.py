@@ -435,7 +435,10 @@ class Model:
     _absent: tuple[str, ...] | dict[str, Any] = attrs.field(default=(), repr=False, alias="absent")
 
     _codec: ClassVar[
-        tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]] | None
+        tuple[
+            Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]
+        ]
+        | None
     ] = None
 
     @property
@@ -488,8 +491,17 @@ class Model:
 
     def clone(self) -> Self:
         """A deep copy that shares nothing mutable with this one."""
-        with exact_numbers():
-            return type(self).from_dict(self.to_dict())
+        codec = type(self).__dict__.get("_codec")
+        if codec is None:
+            codec = _generate(type(self))
+        try:
+            result: Self = codec[3](self)
+        except _Unusual:
+            # A value the copier does not expect (one set by hand): what from_dict
+            # makes of to_dict, the definition of a clone.
+            with exact_numbers():
+                return type(self).from_dict(self.to_dict())
+        return result
 
     def _materialize(self) -> None:
         """Switch from the input dict to an explicit record of absent and unknown keys."""
@@ -553,6 +565,9 @@ class UnknownVariant(Model):
         result: dict[str, Any] = copy_json(self.raw)
         return result
 
+    def clone(self) -> Self:
+        return type(self).from_dict(self.to_dict())
+
 
 def set_field(model: Model, name: str, value: Any) -> None:
     """Set a plain or nested field of ``model`` and mark it present."""
@@ -609,7 +624,7 @@ def _fields(cls: type[Model]) -> list[_Field]:
 
 def _generate(
     cls: type[Model],
-) -> tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]:
+) -> tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]:
     fields = _fields(cls)
     ns: dict[str, Any] = {
         "_new": object.__new__,
@@ -674,15 +689,89 @@ def _generate(
     enc.append("            d[k] = _copy(v)")
     enc.append("    return d")
 
-    source = "\n".join(dec) + "\n\n" + "\n".join(enc) + "\n"
+    cp = _copier_source(fields, ns)
+    source = "\n".join(dec) + "\n\n" + "\n".join(enc) + "\n\n" + "\n".join(cp) + "\n"
     filename = f"<streamkit codec {cls.__module__}.{cls.__qualname__}>"
     # Registered so that tracebacks, pdb and inspect show the generated lines; the entry
     # has no modification time, so linecache.checkcache() leaves it alone.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), ns)
-    codec = (ns["decode"], ns["encode"], ns.get("decode_tagged", ns["decode"]))
+    codec = (ns["decode"], ns["encode"], ns.get("decode_tagged", ns["decode"]), ns["clone"])
     cls._codec = codec
     return codec
+
+
+class _Unusual(Exception):
+    """A generated copier met a value decoding would not have put there."""
+
+
+def _copier_source(fields: list[_Field], ns: dict[str, Any]) -> list[str]:
+    """The lines of ``clone(o)``: what ``from_dict(o.to_dict())`` gives, made directly.
+
+    Scalars are shared (immutable), free-form JSON is copied, text grown from deltas is
+    joined, nested models are cloned; the copy keeps the explicit record of absent and
+    unknown keys (the form Model reads alike with the input dict). A value decoding would
+    not have put in a field (set by hand) raises :class:`_Unusual`: the caller then takes
+    the long way, through the dict."""
+    ns["_Unusual"] = _Unusual
+    ns["_Model"] = Model
+    ns["_order"] = tuple(f[1] for f in fields)
+    ns["_n_known"] = len(fields)
+    cp = ["def clone(o):"]
+    cp.append("    c = _new(_cls)")
+    cp.append("    a = o._absent")
+    cp.append("    if a.__class__ is _dict:")
+    cp.append("        gone = tuple([k for k in _order if k not in a])")
+    cp.append("        c._absent = gone")
+    cp.append("        if len(a) + len(gone) != _n_known:")
+    cp.append("            x = {k: _copy(v) for k, v in a.items() if k not in _known}")
+    cp.append("            c._extra = x or None")
+    cp.append("        else:")
+    cp.append("            c._extra = None")
+    cp.append("    else:")
+    cp.append("        c._absent = a")
+    cp.append("        x = o._extra")
+    cp.append("        c._extra = {k: _copy(v) for k, v in x.items()} if x else None")
+    for i, (attr, _key, kind, arg, _required, check) in enumerate(fields):
+        cp.append(f"    v = o.{attr}")
+        if kind == _PLAIN:
+            if check is None:
+                cp.append(f"    c.{attr} = _copy(v) if v.__class__ in _FREE else v")
+            else:
+                cp.append(f"    c.{attr} = v")
+        elif kind == _GROW:
+            cp.append(f"    c.{attr} = _text(''.join(v)) if v.__class__ is _list else v")
+        elif kind == _ONE:
+            ns[f"_c{i}"] = arg
+            cp.append("    if v is not None:")
+            cp.append(f"        if v.__class__ is not _c{i}:")
+            cp.append("            raise _Unusual")
+            cp.append("        v = v.clone()")
+            cp.append(f"    c.{attr} = v")
+        elif kind == _UNION:
+            # A variant (known or not) is a model; a scalar the union allows is shared.
+            cp.append("    if v is not None and v.__class__ not in (_str, _int):")
+            cp.append("        if not isinstance(v, _Model):")
+            cp.append("            raise _Unusual")
+            cp.append("        v = v.clone()")
+            cp.append(f"    c.{attr} = v")
+        else:  # _MANY, _UNION_LIST
+            cp.append("    if v is not None:")
+            cp.append("        if v.__class__ is not _list:")
+            cp.append("            raise _Unusual")
+            cp.append("        items = []")
+            cp.append("        for x in v:")
+            if kind == _MANY:
+                ns[f"_c{i}"] = arg
+                cp.append(f"            if x.__class__ is not _c{i}:")
+            else:
+                cp.append("            if not isinstance(x, _Model):")
+            cp.append("                raise _Unusual")
+            cp.append("            items.append(x.clone())")
+            cp.append("        v = items")
+            cp.append(f"    c.{attr} = v")
+    cp.append("    return c")
+    return cp
 
 
 #: The tag key of every union: a variant reached through its union has a string there.

@@ -171,6 +171,19 @@ open_over_limit(const State *st, Py_ssize_t tail_len)
     return tail_len > st->max_line || st->pos + tail_len - start > st->max_event;
 }
 
+/* Empty a list and keep its storage for the next block's lines (what `del parts[:]`
+ * does, without freeing and reallocating the item array at every event). */
+static inline void
+clear_keeping_room(PyObject *list)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    PyObject **items = ((PyListObject *)list)->ob_item;
+    Py_SET_SIZE(list, 0);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_DECREF(items[i]);
+    }
+}
+
 static PyObject *
 new_event(State *st)
 {
@@ -320,9 +333,10 @@ feed_lines(PyObject *self, State *st, const char *buf, Py_ssize_t size, int sep_
                 }
                 int r = PyList_Append(out, ev);
                 Py_DECREF(ev);
-                if (r < 0 || PyList_SetSlice(st->parts, 0, PY_SSIZE_T_MAX, NULL) < 0) {
+                if (r < 0) {
                     goto fail;
                 }
+                clear_keeping_room(st->parts);
             }
             Py_SETREF(st->committed, Py_NewRef(st->id_buf));
             Py_SETREF(st->etype, Py_NewRef(str_empty));
@@ -552,8 +566,8 @@ install(PyObject *module, PyObject *args)
 
 /* -- the text-delta hot path: decoding and folding ----------------------------------- *
  *
- * install_decode(classes, python_decode, loads) and install_fold(classes) check the layout
- * of the classes below (every field a plain object slot, found through the MRO; no instance
+ * install_decode(classes, python_decode, loads, absent) and install_fold(classes) check
+ * the layout of the classes below (every field a plain object slot, found through the MRO; no instance
  * dict; the generic setattr, so a slot store is what `obj.field = value` does; for a class
  * built here, no slot beyond the known ones) and return the compiled decode and the
  * TextFolder type; a TypeError when anything differs (the caller stays pure Python).
@@ -562,8 +576,11 @@ install(PyObject *module, PyObject *args)
  * orjson.loads, exactly {"id": str, "object": str|null?, "delta": {"content": [{"index":
  * int, "type": "text", "text": {"value": str}}], "role": null?}} (no other key, no
  * annotations) and builds what the generated Python decoders build for it: the same
- * classes, the same slots (`_absent` is the input dict, `_extra` left unset). Anything
- * else, and any error, goes to python_decode(sse, tolerant=tolerant), the reference.
+ * classes, the same field values. Data in the exact compact shape is read without orjson,
+ * its models holding the explicit record of absent keys (`absent`, from the reference
+ * decoder) with `_extra` None; otherwise `_absent` is the input dict, `_extra` left unset,
+ * as the Python decoders leave them (Model reads both forms alike). Anything else, and
+ * any error, goes to python_decode(sse, tolerant=tolerant), the reference.
  *
  * folder(state, python_fold) is the callable the fold routes ThreadMessageDelta to when
  * it enables the fast path (State.use_speedups). For a decoded plain text delta (one text
@@ -576,22 +593,34 @@ install(PyObject *module, PyObject *args)
  */
 
 enum {
-    C_EVENT, C_PAYLOAD, C_DELTA, C_BLOCK, C_TDELTA, C_TAIL, C_TRACK, C_MESSAGE, C_PART,
-    C_TEXT, C_CPD, C_MDA, C_COUNT
+    /* decoded (install_decode): a text delta, then a function-arguments delta */
+    C_EVENT, C_PAYLOAD, C_DELTA, C_BLOCK, C_TDELTA,
+    C_SEVENT, C_SPAYLOAD, C_SDELTA, C_SDETAILS, C_FDELTA, C_FFUNC,
+    /* folded (install_fold): the text path, then the function-arguments path */
+    C_TAIL, C_TRACK, C_MESSAGE, C_PART, C_TEXT, C_CPD, C_MDA,
+    C_CTAIL, C_STRACK, C_STEP, C_FCALL, C_TCD, C_SDA,
+    C_COUNT
 };
 static PyTypeObject *cls[C_COUNT];
 static const char *const cls_names[C_COUNT] = {
     "ThreadMessageDelta", "MessageDeltaEvent", "MessageDelta", "TextDeltaBlock", "TextDelta",
+    "ThreadRunStepDelta", "RunStepDeltaEvent", "RunStepDelta", "ToolCallDeltaObject",
+    "FunctionToolCallDelta", "FunctionToolCallFunction",
     "TextTail", "MessageTrack", "Message", "TextContentBlock", "Text", "ContentPartDelta",
     "MessageDeltaApplied",
+    "CallTail", "StepTrack", "RunStep", "FunctionToolCall", "ToolCallDelta", "StepDeltaApplied",
 };
 
 /* The slots used, per class. */
 enum { EV_DATA, EV_SSE, EV_WARNING, EV_N };
-enum { PL_ID, PL_OBJECT, PL_DELTA, PL_ABSENT, PL_N };
-enum { DL_CONTENT, DL_ROLE, DL_ABSENT, DL_N };
-enum { BL_INDEX, BL_TYPE, BL_TEXT, BL_ABSENT, BL_N };
-enum { TD_VALUE, TD_ANNOTATIONS, TD_ABSENT, TD_N };
+enum { PL_ID, PL_OBJECT, PL_DELTA, PL_ABSENT, PL_EXTRA, PL_N };
+enum { DL_CONTENT, DL_ROLE, DL_ABSENT, DL_EXTRA, DL_N };
+enum { BL_INDEX, BL_TYPE, BL_TEXT, BL_ABSENT, BL_EXTRA, BL_N };
+enum { TD_VALUE, TD_ANNOTATIONS, TD_ABSENT, TD_EXTRA, TD_N };
+enum { SD_DETAILS, SD_ABSENT, SD_EXTRA, SD_N };
+enum { DT_TYPE, DT_CALLS, DT_ABSENT, DT_EXTRA, DT_N };
+enum { FD_INDEX, FD_TYPE, FD_ID, FD_FUNCTION, FD_ABSENT, FD_EXTRA, FD_N };
+enum { FF_NAME, FF_ARGUMENTS, FF_OUTPUT, FF_ABSENT, FF_EXTRA, FF_N };
 enum { TT_MESSAGE, TT_TRACK, TT_INDEX, TT_PART, TT_TEXT, TT_N };
 enum { TR_DELTAS, TR_N };
 enum { MS_STATUS, MS_N };
@@ -599,12 +628,23 @@ enum { PT_TYPE, PT_TEXT, PT_N };
 enum { TX_VALUE, TX_N };
 enum { CP_EVENT, CP_MESSAGE, CP_INDEX, CP_PART, CP_DELTA, CP_KIND, CP_TEXT, CP_N };
 enum { MA_EVENT, MA_MESSAGE, MA_DELTA, MA_N };
+enum { CT_STEP, CT_DETAILS, CT_TRACK, CT_INDEX, CT_CALL, CT_FUNCTION, CT_N };
+enum { ST_STATUS, ST_DETAILS, ST_N };
+enum { FC_TYPE, FC_FUNCTION, FC_N };
+enum { TC_EVENT, TC_STEP, TC_INDEX, TC_CALL, TC_DELTA, TC_KIND, TC_TEXT, TC_N };
+enum { SA_EVENT, SA_STEP, SA_DELTA, SA_N };
 
 static const char *const ev_slots[] = {"data", "sse", "warning", NULL};
-static const char *const pl_slots[] = {"id", "object", "delta", "_absent", NULL};
-static const char *const dl_slots[] = {"content", "role", "_absent", NULL};
-static const char *const bl_slots[] = {"index", "type", "text", "_absent", NULL};
-static const char *const td_slots[] = {"_value", "annotations", "_absent", NULL};
+static const char *const pl_slots[] = {"id", "object", "delta", "_absent", "_extra", NULL};
+static const char *const dl_slots[] = {"content", "role", "_absent", "_extra", NULL};
+static const char *const bl_slots[] = {"index", "type", "text", "_absent", "_extra", NULL};
+static const char *const td_slots[] = {"_value", "annotations", "_absent", "_extra", NULL};
+static const char *const sd_slots[] = {"step_details", "_absent", "_extra", NULL};
+static const char *const dt_slots[] = {"type", "tool_calls", "_absent", "_extra", NULL};
+static const char *const fd_slots[] = {"index", "type", "id", "function", "_absent", "_extra",
+                                       NULL};
+static const char *const ff_slots[] = {"name", "_arguments", "output", "_absent", "_extra",
+                                       NULL};
 static const char *const tt_slots[] = {"message", "track", "index", "part", "text", NULL};
 static const char *const tr_slots[] = {"deltas", NULL};
 static const char *const ms_slots[] = {"status", NULL};
@@ -613,19 +653,35 @@ static const char *const tx_slots[] = {"_value", NULL};
 static const char *const cp_slots[] = {"event", "message", "index", "part", "delta", "kind",
                                        "text", NULL};
 static const char *const ma_slots[] = {"event", "message", "delta", NULL};
+static const char *const ct_slots[] = {"step",  "details",  "track", "index",
+                                       "call", "function", NULL};
+static const char *const st_slots[] = {"status", "step_details", NULL};
+static const char *const fc_slots[] = {"type", "function", NULL};
+static const char *const tc_slots[] = {"event", "step", "index", "tool_call", "delta", "kind",
+                                       "text", NULL};
+static const char *const sa_slots[] = {"event", "step", "delta", NULL};
 static const char *const *const slot_names[C_COUNT] = {
-    ev_slots, pl_slots, dl_slots, bl_slots, td_slots, tt_slots, tr_slots, ms_slots, pt_slots,
-    tx_slots, cp_slots, ma_slots,
+    ev_slots, pl_slots, dl_slots, bl_slots, td_slots,
+    ev_slots, pl_slots, sd_slots, dt_slots, fd_slots, ff_slots,
+    tt_slots, tr_slots, ms_slots, pt_slots, tx_slots, cp_slots, ma_slots,
+    ct_slots, tr_slots, st_slots, fc_slots, tc_slots, sa_slots,
 };
 /* The number of fields each class must have in all (its whole instance storage): the
  * classes that are allocated here must have no slot this code does not know of. */
-static const int all_slots[C_COUNT] = {3, 5, 4, 5, 4, -1, -1, -1, -1, -1, 7, 3};
+static const int all_slots[C_COUNT] = {
+    3, 5, 4, 5, 4,
+    3, 5, 3, 4, 6, 5,
+    -1, -1, -1, -1, -1, 7, 3,
+    -1, -1, -1, -1, 7, 3,
+};
 static Py_ssize_t off[C_COUNT][8];
 
 static PyObject *py_decode, *py_loads, *str_tolerant, *str_current_message, *str_text_tails;
 static PyObject *str_msg_delta, *str_in_progress, *str_text_key, *str_value_key;
 static PyObject *str_id_key, *str_object_key, *str_delta_key, *str_content_key, *str_role_key;
 static PyObject *str_index_key, *str_type_key, *str_annotations_key;
+static PyObject *str_step_delta, *str_function, *str_tool_calls, *str_current_step;
+static PyObject *str_call_tails;
 
 #define FIELD(obj, c, f) SLOT(obj, off[c][f])
 
@@ -779,137 +835,322 @@ build_text_delta(PyObject *sse, PyObject *d)
     return ev;
 }
 
-/* The end quote of a JSON string starting at p, when it is plain: no escape, no control
- * character (the data is ASCII: the caller checked). NULL otherwise: orjson reads it. */
-static inline const char *
-plain_string_end(const char *p, const char *end)
-{
-    for (; p < end; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '"') {
-            return p;
-        }
-        if (ch == '\\' || ch < 0x20) {
-            return NULL;
-        }
-    }
-    return NULL;
-}
+/* The explicit records (`_absent`: the JSON names of the known fields that are absent;
+ * `_extra`: None, no unknown key) of the four models of the scanned shape, as the Python
+ * models hold them once materialized (computed by events.py from the reference decoder). */
+/* MessageDeltaEvent, MessageDelta, TextDeltaBlock, TextDelta; RunStepDeltaEvent,
+ * RunStepDelta, ToolCallDeltaObject, FunctionToolCallDelta, FunctionToolCallFunction. */
+enum { AB_PL, AB_DL, AB_BL, AB_TD, AB_SPL, AB_SDL, AB_DT, AB_FD, AB_FF, AB_COUNT };
+static PyObject *scan_absent[AB_COUNT];
+/* The id and object strings of the last scanned delta of each shape: reused while they
+ * repeat. */
+static PyObject *last_id, *last_object, *last_step_id, *last_step_object;
 
-/* The loaded payload, without orjson, for data that is byte for byte the exact shape
- * {"id":"...","object":"...","delta":{"content":[{"index":N,"type":"text","text":
- * {"value":"..."}}]}} (no whitespace, ASCII, strings without escapes or control
- * characters, N a decimal 0 .. 2**31-1 without leading zeros): the same dicts, keys in
- * the same order, the same values orjson.loads gives. NULL with no error set: anything
- * else (orjson reads it); NULL with an error set: out of memory. */
-static PyObject *
-scan_text_delta(PyObject *data)
+/* Where the parts of a scanned plain text delta are, in characters of the data. */
+typedef struct {
+    Py_ssize_t id, id_end, object, object_end, value, value_end;
+    long index;
+} Scan;
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+/* The fixed text of a delta shape around its id, object, index and value. */
+typedef struct {
+    const char *mid, *type, *end; /* after the object; after the index; after the value */
+    Py_ssize_t mid_len, type_len, end_len;
+} Shape;
+
+/* {"id":"...","object":"...","delta":{"content":[{"index":N,"type":"text","text":
+ * {"value":"..."}}]}} */
+static const Shape TEXT_SHAPE = {
+    .mid = ",\"delta\":{\"content\":[{\"index\":",
+    .mid_len = sizeof(",\"delta\":{\"content\":[{\"index\":") - 1,
+    .type = ",\"type\":\"text\",\"text\":{\"value\":\"",
+    .type_len = sizeof(",\"type\":\"text\",\"text\":{\"value\":\"") - 1,
+    .end = "}}]}}",
+    .end_len = sizeof("}}]}}") - 1,
+};
+/* {"id":"...","object":"...","delta":{"step_details":{"type":"tool_calls","tool_calls":
+ * [{"index":N,"type":"function","function":{"arguments":"..."}}]}}} */
+static const Shape ARGS_SHAPE = {
+    .mid = ",\"delta\":{\"step_details\":{\"type\":\"tool_calls\",\"tool_calls\":[{\"index\":",
+    .mid_len =
+        sizeof(",\"delta\":{\"step_details\":{\"type\":\"tool_calls\",\"tool_calls\":[{\"index\":") -
+        1,
+    .type = ",\"type\":\"function\",\"function\":{\"arguments\":\"",
+    .type_len = sizeof(",\"type\":\"function\",\"function\":{\"arguments\":\"") - 1,
+    .end = "}}]}}}",
+    .end_len = sizeof("}}]}}}") - 1,
+};
+
+/* Scan data (`n` characters of `kind` at `buf`) for the exact shape
+ * {"id":"...","object":"..."<mid>N<type>..."<end> (TEXT_SHAPE, ARGS_SHAPE): no
+ * whitespace, strings without escapes or control characters (the id and the object ASCII,
+ * the value any characters but surrogates, which orjson refuses), N a decimal
+ * 0 .. 2**31-1 without leading zeros. 1 and `out` filled when it is, else 0. Specialised
+ * for each kind by the compiler (kind is a constant at each call). */
+static ALWAYS_INLINE int
+scan_shape(const void *buf, Py_ssize_t n, const int kind, const Shape *shape, Scan *out)
 {
-    if (!PyUnicode_IS_ASCII(data)) {
-        return NULL;
-    }
-    const char *p = (const char *)PyUnicode_DATA(data);
-    const char *end = p + PyUnicode_GET_LENGTH(data);
-#define LITERAL(text)                                                                    \
+    Py_ssize_t i = 0;
+#define AT(k) PyUnicode_READ(kind, buf, (k))
+#define LITERAL(lit, len)                                                                \
     do {                                                                                 \
-        size_t len_ = sizeof(text) - 1;                                                  \
-        if ((size_t)(end - p) < len_ || memcmp(p, text, len_) != 0) {                    \
-            return NULL;                                                                 \
+        const char *lit_ = (lit);                                                        \
+        Py_ssize_t len_ = (len);                                                         \
+        if (n - i < len_) {                                                              \
+            return 0;                                                                    \
         }                                                                                \
-        p += len_;                                                                       \
+        if (kind == PyUnicode_1BYTE_KIND) {                                              \
+            if (memcmp((const char *)buf + i, lit_, (size_t)len_) != 0) {                \
+                return 0;                                                                \
+            }                                                                            \
+        }                                                                                \
+        else {                                                                           \
+            for (Py_ssize_t j_ = 0; j_ < len_; j_++) {                                   \
+                if (AT(i + j_) != (Py_UCS4)(unsigned char)lit_[j_]) {                    \
+                    return 0;                                                            \
+                }                                                                        \
+            }                                                                            \
+        }                                                                                \
+        i += len_;                                                                       \
     } while (0)
-    LITERAL("{\"id\":\"");
-    const char *id = p;
-    if ((p = plain_string_end(p, end)) == NULL) {
-        return NULL;
-    }
-    Py_ssize_t id_len = p - id;
-    p++;
-    LITERAL(",\"object\":\"");
-    const char *object = p;
-    if ((p = plain_string_end(p, end)) == NULL) {
-        return NULL;
-    }
-    Py_ssize_t object_len = p - object;
-    p++;
-    LITERAL(",\"delta\":{\"content\":[{\"index\":");
+/* A plain string from i to its end quote (left at i); `ascii`: its characters < 0x80. */
+#define PLAIN(ascii)                                                                     \
+    do {                                                                                 \
+        for (;; i++) {                                                                   \
+            if (i >= n) {                                                                \
+                return 0;                                                                \
+            }                                                                            \
+            Py_UCS4 ch_ = AT(i);                                                         \
+            if (ch_ == '"') {                                                            \
+                break;                                                                   \
+            }                                                                            \
+            if (ch_ == '\\' || ch_ < 0x20 || ((ascii) && ch_ >= 0x80) ||                 \
+                (ch_ >= 0xD800 && ch_ <= 0xDFFF)) {                                      \
+                return 0;                                                                \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+    LITERAL("{\"id\":\"", 7);
+    out->id = i;
+    PLAIN(1);
+    out->id_end = i++;
+    LITERAL(",\"object\":\"", 11);
+    out->object = i;
+    PLAIN(1);
+    out->object_end = i++;
+    LITERAL(shape->mid, shape->mid_len);
     long index = 0;
-    if (p < end && *p == '0') {
-        p++;
+    if (i < n && AT(i) == '0') {
+        i++;
     }
     else {
         int digits = 0;
-        while (p < end && *p >= '0' && *p <= '9') {
+        while (i < n && AT(i) >= '0' && AT(i) <= '9') {
             if (++digits > 10) {
-                return NULL;
+                return 0;
             }
-            index = index * 10 + (*p++ - '0');
+            index = index * 10 + (long)(AT(i) - '0');
+            i++;
         }
         if (digits == 0 || index > 0x7fffffffL) {
-            return NULL;
+            return 0;
         }
     }
-    LITERAL(",\"type\":\"text\",\"text\":{\"value\":\"");
-    const char *value = p;
-    if ((p = plain_string_end(p, end)) == NULL) {
-        return NULL;
-    }
-    Py_ssize_t value_len = p - value;
-    p++;
-    LITERAL("}}]}}");
+    out->index = index;
+    LITERAL(shape->type, shape->type_len);
+    out->value = i;
+    PLAIN(0);
+    out->value_end = i++;
+    LITERAL(shape->end, shape->end_len);
+#undef PLAIN
 #undef LITERAL
-    if (p != end) {
+#undef AT
+    return i == n;
+}
+
+/* scan_shape for any kind of str. */
+static int
+scan_any(PyObject *data, const Shape *shape, Scan *at)
+{
+    const void *buf = PyUnicode_DATA(data);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(data);
+    switch (PyUnicode_KIND(data)) {
+    case PyUnicode_1BYTE_KIND:
+        return scan_shape(buf, n, PyUnicode_1BYTE_KIND, shape, at);
+    case PyUnicode_2BYTE_KIND:
+        return scan_shape(buf, n, PyUnicode_2BYTE_KIND, shape, at);
+    default:
+        return scan_shape(buf, n, PyUnicode_4BYTE_KIND, shape, at);
+    }
+}
+
+/* The ASCII str data[start:end]: `*cache` when it is equal, else a new one kept there. A
+ * new reference, or NULL with an error set. */
+static inline PyObject *
+ascii_cached(PyObject **cache, PyObject *data, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *c = *cache;
+    Py_ssize_t n = end - start;
+    if (c != NULL && PyUnicode_GET_LENGTH(c) == n) {
+        const Py_UCS1 *have = PyUnicode_1BYTE_DATA(c);
+        int kind = PyUnicode_KIND(data);
+        const void *buf = PyUnicode_DATA(data);
+        Py_ssize_t k = 0;
+        if (kind == PyUnicode_1BYTE_KIND) {
+            k = memcmp(have, (const Py_UCS1 *)buf + start, (size_t)n) == 0 ? n : 0;
+        }
+        else {
+            while (k < n && PyUnicode_READ(kind, buf, start + k) == have[k]) {
+                k++;
+            }
+        }
+        if (k == n) {
+            return Py_NewRef(c);
+        }
+    }
+    PyObject *v = PyUnicode_Substring(data, start, end);
+    if (v != NULL) {
+        Py_XSETREF(*cache, Py_NewRef(v));
+    }
+    return v;
+}
+
+/* The event for data in the exact shape scan_shape reads, built without orjson and
+ * without the input dicts: the same classes and field values the Python decoder gives,
+ * each model holding the explicit record of its absent and unknown keys instead of the
+ * input dict (the two forms Model reads alike: see _model.Model). NULL with no error
+ * set: anything else (orjson reads it); NULL with an error set: out of memory. */
+static PyObject *
+scan_text_delta(PyObject *sse, PyObject *data)
+{
+    if (scan_absent[0] == NULL) {
         return NULL;
     }
-    /* Build what orjson builds, innermost first. */
-    PyObject *v = PyUnicode_DecodeASCII(value, value_len, NULL);
-    PyObject *text = v ? PyDict_New() : NULL;
-    if (text == NULL || PyDict_SetItem(text, str_value_key, v) < 0) {
+    Scan at;
+    if (!scan_any(data, &TEXT_SHAPE, &at)) {
+        return NULL;
+    }
+    /* Build, innermost first; every failure below is out of memory. */
+    PyObject *v = PyUnicode_Substring(data, at.value, at.value_end);
+    PyObject *ix = v ? PyLong_FromLong(at.index) : NULL;
+    PyObject *i = ix ? ascii_cached(&last_id, data, at.id, at.id_end) : NULL;
+    PyObject *o = i ? ascii_cached(&last_object, data, at.object, at.object_end) : NULL;
+    PyObject *items = o ? PyList_New(1) : NULL;
+    PyObject *td = items ? alloc(C_TDELTA) : NULL;
+    PyObject *bl = td ? alloc(C_BLOCK) : NULL;
+    PyObject *dl = bl ? alloc(C_DELTA) : NULL;
+    PyObject *pl = dl ? alloc(C_PAYLOAD) : NULL;
+    PyObject *ev = pl ? alloc(C_EVENT) : NULL;
+    if (ev == NULL) {
         Py_XDECREF(v);
-        Py_XDECREF(text);
-        return NULL;
-    }
-    Py_DECREF(v);
-    PyObject *ix = PyLong_FromLong(index);
-    PyObject *item = ix ? PyDict_New() : NULL;
-    if (item == NULL || PyDict_SetItem(item, str_index_key, ix) < 0 ||
-        PyDict_SetItem(item, str_type_key, str_text_key) < 0 ||
-        PyDict_SetItem(item, str_text_key, text) < 0) {
         Py_XDECREF(ix);
-        Py_XDECREF(item);
-        Py_DECREF(text);
-        return NULL;
-    }
-    Py_DECREF(ix);
-    Py_DECREF(text);
-    PyObject *content = PyList_New(1);
-    if (content == NULL) {
-        Py_DECREF(item);
-        return NULL;
-    }
-    PyList_SET_ITEM(content, 0, item);
-    PyObject *delta = PyDict_New();
-    if (delta == NULL || PyDict_SetItem(delta, str_content_key, content) < 0) {
-        Py_XDECREF(delta);
-        Py_DECREF(content);
-        return NULL;
-    }
-    Py_DECREF(content);
-    PyObject *i = PyUnicode_DecodeASCII(id, id_len, NULL);
-    PyObject *o = i ? PyUnicode_DecodeASCII(object, object_len, NULL) : NULL;
-    PyObject *d = o ? PyDict_New() : NULL;
-    if (d == NULL || PyDict_SetItem(d, str_id_key, i) < 0 ||
-        PyDict_SetItem(d, str_object_key, o) < 0 || PyDict_SetItem(d, str_delta_key, delta) < 0) {
         Py_XDECREF(i);
         Py_XDECREF(o);
-        Py_XDECREF(d);
-        Py_DECREF(delta);
+        Py_XDECREF(items);
+        Py_XDECREF(td);
+        Py_XDECREF(bl);
+        Py_XDECREF(dl);
+        Py_XDECREF(pl);
         return NULL;
     }
-    Py_DECREF(i);
-    Py_DECREF(o);
-    Py_DECREF(delta);
-    return d;
+    FIELD(td, C_TDELTA, TD_VALUE) = v;
+    FIELD(td, C_TDELTA, TD_ANNOTATIONS) = Py_NewRef(Py_None);
+    FIELD(td, C_TDELTA, TD_ABSENT) = Py_NewRef(scan_absent[AB_TD]);
+    FIELD(td, C_TDELTA, TD_EXTRA) = Py_NewRef(Py_None);
+    FIELD(bl, C_BLOCK, BL_INDEX) = ix;
+    FIELD(bl, C_BLOCK, BL_TYPE) = Py_NewRef(str_text_key);
+    FIELD(bl, C_BLOCK, BL_TEXT) = td;
+    FIELD(bl, C_BLOCK, BL_ABSENT) = Py_NewRef(scan_absent[AB_BL]);
+    FIELD(bl, C_BLOCK, BL_EXTRA) = Py_NewRef(Py_None);
+    PyList_SET_ITEM(items, 0, bl);
+    FIELD(dl, C_DELTA, DL_CONTENT) = items;
+    FIELD(dl, C_DELTA, DL_ROLE) = Py_NewRef(Py_None);
+    FIELD(dl, C_DELTA, DL_ABSENT) = Py_NewRef(scan_absent[AB_DL]);
+    FIELD(dl, C_DELTA, DL_EXTRA) = Py_NewRef(Py_None);
+    FIELD(pl, C_PAYLOAD, PL_ID) = i;
+    FIELD(pl, C_PAYLOAD, PL_OBJECT) = o;
+    FIELD(pl, C_PAYLOAD, PL_DELTA) = dl;
+    FIELD(pl, C_PAYLOAD, PL_ABSENT) = Py_NewRef(scan_absent[AB_PL]);
+    FIELD(pl, C_PAYLOAD, PL_EXTRA) = Py_NewRef(Py_None);
+    FIELD(ev, C_EVENT, EV_DATA) = pl;
+    FIELD(ev, C_EVENT, EV_SSE) = Py_NewRef(sse);
+    FIELD(ev, C_EVENT, EV_WARNING) = Py_NewRef(Py_None);
+    return ev;
+}
+
+/* The event for data in ARGS_SHAPE (a function call's arguments growing), as
+ * scan_text_delta builds a text delta's: ThreadRunStepDelta > RunStepDeltaEvent >
+ * RunStepDelta > ToolCallDeltaObject > [FunctionToolCallDelta] >
+ * FunctionToolCallFunction, the same classes and field values the Python decoder gives,
+ * with the explicit records of absent keys. NULL with no error set: not that shape. */
+static PyObject *
+scan_args_delta(PyObject *sse, PyObject *data)
+{
+    if (scan_absent[AB_FF] == NULL) {
+        return NULL;
+    }
+    Scan at;
+    if (!scan_any(data, &ARGS_SHAPE, &at)) {
+        return NULL;
+    }
+    PyObject *v = PyUnicode_Substring(data, at.value, at.value_end);
+    PyObject *ix = v ? PyLong_FromLong(at.index) : NULL;
+    PyObject *i = ix ? ascii_cached(&last_step_id, data, at.id, at.id_end) : NULL;
+    PyObject *o = i ? ascii_cached(&last_step_object, data, at.object, at.object_end) : NULL;
+    PyObject *calls = o ? PyList_New(1) : NULL;
+    PyObject *ff = calls ? alloc(C_FFUNC) : NULL;
+    PyObject *fd = ff ? alloc(C_FDELTA) : NULL;
+    PyObject *dt = fd ? alloc(C_SDETAILS) : NULL;
+    PyObject *sd = dt ? alloc(C_SDELTA) : NULL;
+    PyObject *pl = sd ? alloc(C_SPAYLOAD) : NULL;
+    PyObject *ev = pl ? alloc(C_SEVENT) : NULL;
+    if (ev == NULL) {
+        Py_XDECREF(v);
+        Py_XDECREF(ix);
+        Py_XDECREF(i);
+        Py_XDECREF(o);
+        Py_XDECREF(calls);
+        Py_XDECREF(ff);
+        Py_XDECREF(fd);
+        Py_XDECREF(dt);
+        Py_XDECREF(sd);
+        Py_XDECREF(pl);
+        return NULL;
+    }
+    FIELD(ff, C_FFUNC, FF_NAME) = Py_NewRef(Py_None);
+    FIELD(ff, C_FFUNC, FF_ARGUMENTS) = v;
+    FIELD(ff, C_FFUNC, FF_OUTPUT) = Py_NewRef(Py_None);
+    FIELD(ff, C_FFUNC, FF_ABSENT) = Py_NewRef(scan_absent[AB_FF]);
+    FIELD(ff, C_FFUNC, FF_EXTRA) = Py_NewRef(Py_None);
+    FIELD(fd, C_FDELTA, FD_INDEX) = ix;
+    FIELD(fd, C_FDELTA, FD_TYPE) = Py_NewRef(str_function);
+    FIELD(fd, C_FDELTA, FD_ID) = Py_NewRef(Py_None);
+    FIELD(fd, C_FDELTA, FD_FUNCTION) = ff;
+    FIELD(fd, C_FDELTA, FD_ABSENT) = Py_NewRef(scan_absent[AB_FD]);
+    FIELD(fd, C_FDELTA, FD_EXTRA) = Py_NewRef(Py_None);
+    PyList_SET_ITEM(calls, 0, fd);
+    FIELD(dt, C_SDETAILS, DT_TYPE) = Py_NewRef(str_tool_calls);
+    FIELD(dt, C_SDETAILS, DT_CALLS) = calls;
+    FIELD(dt, C_SDETAILS, DT_ABSENT) = Py_NewRef(scan_absent[AB_DT]);
+    FIELD(dt, C_SDETAILS, DT_EXTRA) = Py_NewRef(Py_None);
+    FIELD(sd, C_SDELTA, SD_DETAILS) = dt;
+    FIELD(sd, C_SDELTA, SD_ABSENT) = Py_NewRef(scan_absent[AB_SDL]);
+    FIELD(sd, C_SDELTA, SD_EXTRA) = Py_NewRef(Py_None);
+    FIELD(pl, C_SPAYLOAD, PL_ID) = i;
+    FIELD(pl, C_SPAYLOAD, PL_OBJECT) = o;
+    FIELD(pl, C_SPAYLOAD, PL_DELTA) = sd;
+    FIELD(pl, C_SPAYLOAD, PL_ABSENT) = Py_NewRef(scan_absent[AB_SPL]);
+    FIELD(pl, C_SPAYLOAD, PL_EXTRA) = Py_NewRef(Py_None);
+    FIELD(ev, C_SEVENT, EV_DATA) = pl;
+    FIELD(ev, C_SEVENT, EV_SSE) = Py_NewRef(sse);
+    FIELD(ev, C_SEVENT, EV_WARNING) = Py_NewRef(Py_None);
+    return ev;
 }
 
 static PyObject *
@@ -920,14 +1161,20 @@ text_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
         PyObject *name = SLOT(sse, eoff[E_EVENT]), *data = SLOT(sse, eoff[E_DATA]);
         if (name != NULL && data != NULL && PyUnicode_CheckExact(name) &&
             PyUnicode_CheckExact(data) &&
-            (name == str_msg_delta || PyUnicode_Compare(name, str_msg_delta) == 0)) {
-            PyObject *payload = scan_text_delta(data);
-            if (payload == NULL && PyErr_Occurred()) {
-                return NULL;
+            (name == str_step_delta || PyUnicode_Compare(name, str_step_delta) == 0)) {
+            PyObject *scanned = scan_args_delta(sse, data);
+            if (scanned != NULL || PyErr_Occurred()) {
+                return scanned;
             }
-            if (payload == NULL) {
-                payload = PyObject_CallOneArg(py_loads, data);
+        }
+        else if (name != NULL && data != NULL && PyUnicode_CheckExact(name) &&
+                 PyUnicode_CheckExact(data) &&
+                 (name == str_msg_delta || PyUnicode_Compare(name, str_msg_delta) == 0)) {
+            PyObject *scanned = scan_text_delta(sse, data);
+            if (scanned != NULL || PyErr_Occurred()) {
+                return scanned;
             }
+            PyObject *payload = PyObject_CallOneArg(py_loads, data);
             if (payload == NULL) {
                 PyErr_Clear(); /* not JSON orjson reads: the reference says why */
             }
@@ -949,7 +1196,7 @@ text_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
 static PyMethodDef text_decode_def = {
     "decode", (PyCFunction)(void (*)(void))text_decode, METH_FASTCALL | METH_KEYWORDS,
     "decode(sse, *, tolerant=False)\n--\n\nDecode one Server-Sent Event (compiled plain text "
-    "deltas; anything else by the pure-Python decoder).",
+    "and function-arguments deltas; anything else by the pure-Python decoder).",
 };
 
 /* -- fold -- */
@@ -1106,28 +1353,160 @@ folder_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyOb
     return PyObject_Vectorcall(self->python_fold, args, nargsf, kwnames);
 }
 
+/* The fast fold of a plain function-arguments delta (what scan_args_delta built): one
+ * function call delta at the offered index, no id, no name, no output, no unknown key,
+ * non-empty arguments; the offer (a CallTail in state.call_tails: see _merge.CallTail)
+ * still holding. NULL with no error set: not for the fast path. */
 static PyObject *
-folder_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+fold_args(Folder *self, PyObject *event)
+{
+    if (!Py_IS_TYPE(event, cls[C_SEVENT]) || FIELD(event, C_SEVENT, EV_WARNING) != Py_None) {
+        return NULL;
+    }
+    PyObject *pl = FIELD(event, C_SEVENT, EV_DATA);
+    if (pl == NULL || !Py_IS_TYPE(pl, cls[C_SPAYLOAD])) {
+        return NULL;
+    }
+    PyObject *id = FIELD(pl, C_SPAYLOAD, PL_ID), *sd = FIELD(pl, C_SPAYLOAD, PL_DELTA);
+    if (id == NULL || !PyUnicode_CheckExact(id) || sd == NULL || !Py_IS_TYPE(sd, cls[C_SDELTA])) {
+        return NULL;
+    }
+    PyObject *dt = FIELD(sd, C_SDELTA, SD_DETAILS);
+    if (dt == NULL || !Py_IS_TYPE(dt, cls[C_SDETAILS])) {
+        return NULL;
+    }
+    PyObject *calls = FIELD(dt, C_SDETAILS, DT_CALLS);
+    if (calls == NULL || !PyList_CheckExact(calls) || PyList_GET_SIZE(calls) != 1) {
+        return NULL;
+    }
+    /* Only what the scanner built: its records say exactly which keys were there. */
+    PyObject *fd = PyList_GET_ITEM(calls, 0);
+    if (!Py_IS_TYPE(fd, cls[C_FDELTA]) || FIELD(fd, C_FDELTA, FD_ABSENT) != scan_absent[AB_FD] ||
+        FIELD(fd, C_FDELTA, FD_EXTRA) != Py_None || FIELD(fd, C_FDELTA, FD_ID) != Py_None) {
+        return NULL;
+    }
+    PyObject *index = FIELD(fd, C_FDELTA, FD_INDEX), *fn = FIELD(fd, C_FDELTA, FD_FUNCTION);
+    if (index == NULL || !PyLong_CheckExact(index) || fn == NULL || !Py_IS_TYPE(fn, cls[C_FFUNC]) ||
+        FIELD(fn, C_FFUNC, FF_ABSENT) != scan_absent[AB_FF] ||
+        FIELD(fn, C_FFUNC, FF_EXTRA) != Py_None || FIELD(fn, C_FFUNC, FF_NAME) != Py_None ||
+        FIELD(fn, C_FFUNC, FF_OUTPUT) != Py_None) {
+        return NULL;
+    }
+    PyObject *chunk = FIELD(fn, C_FFUNC, FF_ARGUMENTS);
+    if (chunk == NULL || !PyUnicode_CheckExact(chunk) || PyUnicode_GET_LENGTH(chunk) == 0) {
+        return NULL;
+    }
+    if (self->tails == NULL) {
+        return NULL; /* cleared by the garbage collector: the Python fold */
+    }
+    PyObject *tail = PyDict_GetItemWithError(self->tails, id);
+    if (tail == NULL || !Py_IS_TYPE(tail, cls[C_CTAIL])) {
+        return NULL; /* an error from the lookup stays set */
+    }
+    PyObject *step = FIELD(tail, C_CTAIL, CT_STEP), *track = FIELD(tail, C_CTAIL, CT_TRACK);
+    PyObject *tindex = FIELD(tail, C_CTAIL, CT_INDEX), *call = FIELD(tail, C_CTAIL, CT_CALL);
+    PyObject *function = FIELD(tail, C_CTAIL, CT_FUNCTION);
+    PyObject *details = FIELD(tail, C_CTAIL, CT_DETAILS);
+    if (step == NULL || !Py_IS_TYPE(step, cls[C_STEP]) || details == NULL ||
+        FIELD(step, C_STEP, ST_DETAILS) != details || track == NULL ||
+        !Py_IS_TYPE(track, cls[C_STRACK]) || tindex == NULL || !PyLong_CheckExact(tindex) ||
+        call == NULL || !Py_IS_TYPE(call, cls[C_FCALL]) || function == NULL ||
+        !Py_IS_TYPE(function, cls[C_FFUNC]) || FIELD(call, C_FCALL, FC_FUNCTION) != function) {
+        return NULL;
+    }
+    PyObject *status = FIELD(step, C_STEP, ST_STATUS);
+    PyObject *grown = FIELD(function, C_FFUNC, FF_ARGUMENTS);
+    PyObject *deltas = FIELD(track, C_STRACK, TR_DELTAS);
+    PyObject *kind = FIELD(call, C_FCALL, FC_TYPE);
+    if (status == NULL || !PyUnicode_CheckExact(status) ||
+        (status != str_in_progress && PyUnicode_Compare(status, str_in_progress) != 0) ||
+        grown == NULL || !PyList_CheckExact(grown) || deltas == NULL ||
+        !PyLong_CheckExact(deltas) || kind == NULL) {
+        return NULL;
+    }
+    int same = PyObject_RichCompareBool(index, tindex, Py_EQ);
+    if (same <= 0) {
+        return NULL; /* an error (none possible for two ints) stays set */
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(deltas);
+    if (n == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return NULL;
+    }
+    /* Every check passed: fold. Build what can fail first, then change the state. */
+    PyObject *count = PyLong_FromSsize_t(n + 1);
+    PyObject *out = count ? PyList_New(2) : NULL;
+    PyObject *tcd = out ? alloc(C_TCD) : NULL;
+    PyObject *sda = tcd ? alloc(C_SDA) : NULL;
+    if (sda == NULL) {
+        Py_XDECREF(count);
+        Py_XDECREF(out);
+        Py_XDECREF(tcd);
+        return NULL;
+    }
+    FIELD(tcd, C_TCD, TC_EVENT) = Py_NewRef(event);
+    FIELD(tcd, C_TCD, TC_STEP) = Py_NewRef(step);
+    FIELD(tcd, C_TCD, TC_INDEX) = Py_NewRef(index);
+    FIELD(tcd, C_TCD, TC_CALL) = Py_NewRef(call);
+    FIELD(tcd, C_TCD, TC_DELTA) = Py_NewRef(fd);
+    FIELD(tcd, C_TCD, TC_KIND) = Py_NewRef(kind);
+    FIELD(tcd, C_TCD, TC_TEXT) = Py_NewRef(chunk);
+    FIELD(sda, C_SDA, SA_EVENT) = Py_NewRef(event);
+    FIELD(sda, C_SDA, SA_STEP) = Py_NewRef(step);
+    FIELD(sda, C_SDA, SA_DELTA) = Py_NewRef(sd);
+    PyList_SET_ITEM(out, 0, tcd);
+    PyList_SET_ITEM(out, 1, sda);
+    /* The order of the Python fold: count, current step, then the append. */
+    Py_INCREF(step);
+    Py_SETREF(FIELD(track, C_STRACK, TR_DELTAS), count);
+    int r = PyObject_SetAttr(self->state, str_current_step, step);
+    Py_DECREF(step);
+    if (r < 0 || PyList_Append(grown, chunk) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+static PyObject *
+callfolder_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                      PyObject *kwnames)
+{
+    Folder *self = (Folder *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs == 1 && kwnames == NULL) {
+        PyObject *out = fold_args(self, args[0]);
+        if (out != NULL || PyErr_Occurred()) {
+            return out;
+        }
+    }
+    return PyObject_Vectorcall(self->python_fold, args, nargsf, kwnames);
+}
+
+/* A folder of `type` on state.<tails> (a dict the fold never rebinds). */
+static PyObject *
+new_folder(PyTypeObject *type, PyObject *args, PyObject *kwargs, PyObject *tails_name,
+           vectorcallfunc vectorcall)
 {
     PyObject *state, *python_fold;
-    if (cls[C_MDA] == NULL) {
+    if (cls[C_COUNT - 1] == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "streamkit._speedups: install_fold first");
         return NULL;
     }
     if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
-        PyErr_SetString(PyExc_TypeError, "TextFolder takes no keyword arguments");
+        PyErr_Format(PyExc_TypeError, "%s takes no keyword arguments", type->tp_name);
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "OO:TextFolder", &state, &python_fold)) {
+    if (!PyArg_UnpackTuple(args, type->tp_name, 2, 2, &state, &python_fold)) {
         return NULL;
     }
-    PyObject *tails = PyObject_GetAttr(state, str_text_tails);
+    PyObject *tails = PyObject_GetAttr(state, tails_name);
     if (tails == NULL) {
         return NULL;
     }
     if (!PyDict_CheckExact(tails)) {
         Py_DECREF(tails);
-        PyErr_SetString(PyExc_TypeError, "state.text_tails is not a dict");
+        PyErr_Format(PyExc_TypeError, "state.%U is not a dict", tails_name);
         return NULL;
     }
     Folder *self = PyObject_GC_New(Folder, type);
@@ -1138,10 +1517,36 @@ folder_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->state = Py_NewRef(state);
     self->tails = tails;
     self->python_fold = Py_NewRef(python_fold);
-    self->vectorcall = folder_vectorcall;
+    self->vectorcall = vectorcall;
     PyObject_GC_Track(self);
     return (PyObject *)self;
 }
+
+static PyObject *
+folder_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    return new_folder(type, args, kwargs, str_text_tails, folder_vectorcall);
+}
+
+static PyObject *
+callfolder_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    return new_folder(type, args, kwargs, str_call_tails, callfolder_vectorcall);
+}
+
+static PyTypeObject CallFolderType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "streamkit._speedups.CallFolder",
+    .tp_basicsize = sizeof(Folder),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "CallFolder(state, python_fold): fold(event), the fast path for plain "
+              "function-arguments deltas (see docs/speedups.md).",
+    .tp_new = callfolder_new,
+    .tp_dealloc = (destructor)folder_dealloc,
+    .tp_traverse = (traverseproc)folder_traverse,
+    .tp_clear = (inquiry)folder_clear,
+    .tp_vectorcall_offset = offsetof(Folder, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
 
 static PyTypeObject FolderType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "streamkit._speedups.TextFolder",
@@ -1171,6 +1576,7 @@ typedef struct {
     PyObject_HEAD
     PyObject *driver, *decode, *apply, *tolerant, *on_event, *dispatch, *sinks;
     vectorcallfunc vectorcall;
+    Py_ssize_t at; /* run(): the index of the event being stepped */
 } Step;
 
 static PyObject *kw_tolerant, *str_events, *str_last_event, *str_push, *int_one;
@@ -1283,18 +1689,9 @@ step_deliver(Step *self, PyObject *event, PyObject *changes)
 }
 
 static PyObject *
-step_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+step_one(Step *self, PyObject *sse)
 {
-    Step *self = (Step *)callable;
-    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
-        PyErr_SetString(PyExc_TypeError, "EventStep takes one Server-Sent Event");
-        return NULL;
-    }
-    if (self->driver == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "EventStep was cleared");
-        return NULL;
-    }
-    PyObject *call[2] = {args[0], self->tolerant};
+    PyObject *call[2] = {sse, self->tolerant};
     PyObject *event = PyObject_Vectorcall(self->decode, call, 1, kw_tolerant);
     if (event == NULL) {
         return NULL;
@@ -1331,6 +1728,61 @@ step_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObje
 }
 
 static PyObject *
+step_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Step *self = (Step *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "EventStep takes one Server-Sent Event");
+        return NULL;
+    }
+    if (self->driver == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "EventStep was cleared");
+        return NULL;
+    }
+    return step_one(self, args[0]);
+}
+
+/* run(sses): step(sse) for each in the list, in order; None. On an error, `at` is the
+ * index of the event that raised (the ones before it were stepped). */
+static PyObject *
+step_run(Step *self, PyObject *sses)
+{
+    if (!PyList_CheckExact(sses)) {
+        PyErr_SetString(PyExc_TypeError, "EventStep.run takes a list of Server-Sent Events");
+        return NULL;
+    }
+    if (self->driver == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "EventStep was cleared");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(sses); i++) {
+        self->at = i;
+        PyObject *sse = Py_NewRef(PyList_GET_ITEM(sses, i));
+        PyObject *event = step_one(self, sse);
+        Py_DECREF(sse);
+        if (event == NULL) {
+            return NULL;
+        }
+        Py_DECREF(event);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef step_methods[] = {
+    {"run", (PyCFunction)step_run, METH_O,
+     "run(sses, /)\n--\n\nStep each Server-Sent Event of the list in order (what calling "
+     "the step on each does, the events dropped); on an error, `at` is the index of the "
+     "event that raised."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef step_members[] = {
+    {"at", T_PYSSIZET, offsetof(Step, at), READONLY,
+     "run(): the index of the event being stepped (on an error, the one that raised)."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyObject *
 step_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     PyObject *driver, *decode, *apply, *tolerant, *on_event, *dispatch, *sinks;
@@ -1358,6 +1810,7 @@ step_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->dispatch = Py_NewRef(dispatch);
     self->sinks = Py_NewRef(sinks);
     self->vectorcall = step_vectorcall;
+    self->at = 0;
     PyObject_GC_Track(self);
     return (PyObject *)self;
 }
@@ -1369,10 +1822,126 @@ static PyTypeObject StepType = {
     .tp_doc = "EventStep(driver, decode, apply, tolerant, on_event, dispatch, sinks): "
               "step(sse) decodes, counts, folds and delivers one event (see Driver.event_step).",
     .tp_new = step_new,
+    .tp_methods = step_methods,
+    .tp_members = step_members,
     .tp_dealloc = (destructor)step_dealloc,
     .tp_traverse = (traverseproc)step_traverse,
     .tp_clear = (inquiry)step_clear,
     .tp_vectorcall_offset = offsetof(Step, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
+/* -- the fold's entry point -- */
+
+/* ApplyRouter(state, route): what State.apply does, compiled: the handler for the event's
+ * class in state._handlers (read at each call: the fold rebinds it), called with the
+ * event; route(event) when there is none. */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *state, *route;
+    vectorcallfunc vectorcall;
+} Router;
+
+static PyObject *str_handlers;
+
+static int
+router_traverse(Router *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->state);
+    Py_VISIT(self->route);
+    return 0;
+}
+
+static int
+router_clear(Router *self)
+{
+    Py_CLEAR(self->state);
+    Py_CLEAR(self->route);
+    return 0;
+}
+
+static void
+router_dealloc(Router *self)
+{
+    PyObject_GC_UnTrack(self);
+    router_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+router_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Router *self = (Router *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "apply takes one event");
+        return NULL;
+    }
+    if (self->state == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "ApplyRouter was cleared");
+        return NULL;
+    }
+    PyObject *event = args[0];
+    PyObject *handlers = PyObject_GetAttr(self->state, str_handlers);
+    if (handlers == NULL) {
+        return NULL;
+    }
+    PyObject *handler;
+    if (PyDict_CheckExact(handlers)) {
+        handler = PyDict_GetItemWithError(handlers, (PyObject *)Py_TYPE(event));
+        Py_XINCREF(handler);
+    }
+    else {
+        handler = PyObject_CallMethod(handlers, "get", "O", (PyObject *)Py_TYPE(event));
+        if (handler == Py_None) {
+            Py_SETREF(handler, NULL);
+        }
+    }
+    Py_DECREF(handlers);
+    if (handler == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        return PyObject_CallOneArg(self->route, event);
+    }
+    PyObject *out = PyObject_CallOneArg(handler, event);
+    Py_DECREF(handler);
+    return out;
+}
+
+static PyObject *
+router_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *state, *route;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
+        PyErr_SetString(PyExc_TypeError, "ApplyRouter takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OO:ApplyRouter", &state, &route)) {
+        return NULL;
+    }
+    Router *self = PyObject_GC_New(Router, type);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->state = Py_NewRef(state);
+    self->route = Py_NewRef(route);
+    self->vectorcall = router_vectorcall;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+static PyTypeObject RouterType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "streamkit._speedups.ApplyRouter",
+    .tp_basicsize = sizeof(Router),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "ApplyRouter(state, route): apply(event), State.apply compiled: "
+              "state._handlers.get(type(event)) called with it, else route(event).",
+    .tp_new = router_new,
+    .tp_dealloc = (destructor)router_dealloc,
+    .tp_traverse = (traverseproc)router_traverse,
+    .tp_clear = (inquiry)router_clear,
+    .tp_vectorcall_offset = offsetof(Router, vectorcall),
     .tp_call = PyVectorcall_Call,
 };
 
@@ -1447,19 +2016,44 @@ texthook_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, Py
     return PyObject_Vectorcall(self->python_dispatch, args, nargsf, kwnames);
 }
 
+/* CallDeltaHook(hook, python_dispatch): the dispatch of a ToolCallDelta when
+ * on_tool_call_delta is overridden: hook(change.delta, change.tool_call), the call the
+ * Python dispatch makes; python_dispatch(change) for anything else. */
 static PyObject *
-texthook_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+callhook_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    TextHook *self = (TextHook *)callable;
+    if (self->hook == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "CallDeltaHook was cleared");
+        return NULL;
+    }
+    if (PyVectorcall_NARGS(nargsf) == 1 && kwnames == NULL && Py_IS_TYPE(args[0], cls[C_TCD])) {
+        PyObject *delta = FIELD(args[0], C_TCD, TC_DELTA);
+        PyObject *call = FIELD(args[0], C_TCD, TC_CALL);
+        if (delta != NULL && call != NULL) {
+            PyObject *pair[2] = {Py_NewRef(delta), Py_NewRef(call)};
+            PyObject *out = PyObject_Vectorcall(self->hook, pair, 2, NULL);
+            Py_DECREF(pair[0]);
+            Py_DECREF(pair[1]);
+            return out;
+        }
+    }
+    return PyObject_Vectorcall(self->python_dispatch, args, nargsf, kwnames);
+}
+
+static PyObject *
+hook_new(PyTypeObject *type, PyObject *args, PyObject *kwargs, vectorcallfunc vectorcall)
 {
     PyObject *hook, *python_dispatch;
-    if (cls[C_MDA] == NULL) {
+    if (cls[C_COUNT - 1] == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "streamkit._speedups: install_fold first");
         return NULL;
     }
     if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
-        PyErr_SetString(PyExc_TypeError, "TextDeltaHook takes no keyword arguments");
+        PyErr_Format(PyExc_TypeError, "%s takes no keyword arguments", type->tp_name);
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "OO:TextDeltaHook", &hook, &python_dispatch)) {
+    if (!PyArg_UnpackTuple(args, type->tp_name, 2, 2, &hook, &python_dispatch)) {
         return NULL;
     }
     TextHook *self = PyObject_GC_New(TextHook, type);
@@ -1468,9 +2062,21 @@ texthook_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     self->hook = Py_NewRef(hook);
     self->python_dispatch = Py_NewRef(python_dispatch);
-    self->vectorcall = texthook_vectorcall;
+    self->vectorcall = vectorcall;
     PyObject_GC_Track(self);
     return (PyObject *)self;
+}
+
+static PyObject *
+callhook_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    return hook_new(type, args, kwargs, callhook_vectorcall);
+}
+
+static PyObject *
+texthook_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    return hook_new(type, args, kwargs, texthook_vectorcall);
 }
 
 static PyTypeObject TextHookType = {
@@ -1480,6 +2086,20 @@ static PyTypeObject TextHookType = {
     .tp_doc = "TextDeltaHook(hook, python_dispatch): dispatch(change), on_text_delta called "
               "directly for an Assistants text delta (see docs/speedups.md).",
     .tp_new = texthook_new,
+    .tp_dealloc = (destructor)texthook_dealloc,
+    .tp_traverse = (traverseproc)texthook_traverse,
+    .tp_clear = (inquiry)texthook_clear,
+    .tp_vectorcall_offset = offsetof(TextHook, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
+static PyTypeObject CallHookType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "streamkit._speedups.CallDeltaHook",
+    .tp_basicsize = sizeof(TextHook),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "CallDeltaHook(hook, python_dispatch): dispatch(change), on_tool_call_delta "
+              "called directly for a ToolCallDelta (see docs/speedups.md).",
+    .tp_new = callhook_new,
     .tp_dealloc = (destructor)texthook_dealloc,
     .tp_traverse = (traverseproc)texthook_traverse,
     .tp_clear = (inquiry)texthook_clear,
@@ -1536,9 +2156,27 @@ take_classes(PyObject *classes, int first, int count)
 static PyObject *
 install_decode(PyObject *module, PyObject *args)
 {
-    PyObject *classes, *decode, *loads;
-    if (!PyArg_ParseTuple(args, "OOO:install_decode", &classes, &decode, &loads)) {
+    PyObject *classes, *decode, *loads, *absent;
+    if (!PyArg_ParseTuple(args, "OOOO!:install_decode", &classes, &decode, &loads,
+                          &PyTuple_Type, &absent)) {
         return NULL;
+    }
+    if (PyTuple_GET_SIZE(absent) != AB_COUNT) {
+        PyErr_Format(PyExc_TypeError, "expected the absent-key records of %d models", AB_COUNT);
+        return NULL;
+    }
+    for (int k = 0; k < AB_COUNT; k++) {
+        PyObject *record = PyTuple_GET_ITEM(absent, k);
+        if (!PyTuple_CheckExact(record)) {
+            PyErr_SetString(PyExc_TypeError, "an absent-key record is not a tuple");
+            return NULL;
+        }
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(record); j++) {
+            if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(record, j))) {
+                PyErr_SetString(PyExc_TypeError, "an absent-key record holds a non-str");
+                return NULL;
+            }
+        }
     }
     if (event_type == NULL) {
         PyErr_SetString(PyExc_TypeError, "the compiled SSE parser is not installed");
@@ -1549,6 +2187,9 @@ install_decode(PyObject *module, PyObject *args)
     }
     Py_XSETREF(py_decode, Py_NewRef(decode));
     Py_XSETREF(py_loads, Py_NewRef(loads));
+    for (int k = 0; k < AB_COUNT; k++) {
+        Py_XSETREF(scan_absent[k], Py_NewRef(PyTuple_GET_ITEM(absent, k)));
+    }
     return PyCFunction_NewEx(&text_decode_def, NULL, NULL);
 }
 
@@ -1562,7 +2203,7 @@ install_fold(PyObject *module, PyObject *classes)
     if (take_classes(classes, C_TAIL, C_COUNT - C_TAIL) < 0) {
         return NULL;
     }
-    return Py_NewRef((PyObject *)&FolderType);
+    return PyTuple_Pack(2, (PyObject *)&FolderType, (PyObject *)&CallFolderType);
 }
 
 static PyMethodDef module_methods[] = {
@@ -1571,13 +2212,13 @@ static PyMethodDef module_methods[] = {
      "Check the classes' layout and return the compiled feed method (TypeError if the "
      "layout differs)."},
     {"install_decode", install_decode, METH_VARARGS,
-     "install_decode(classes, python_decode, loads, /)\n--\n\n"
-     "Check the decoded text delta's classes; return the compiled decode (TypeError if a "
-     "layout differs)."},
+     "install_decode(classes, python_decode, loads, absent, /)\n--\n\n"
+     "Check the classes of the decoded text and arguments deltas; return the compiled decode "
+     "(TypeError if a layout differs)."},
     {"install_fold", install_fold, METH_O,
      "install_fold(classes, /)\n--\n\n"
-     "Check the fold's classes for the text fast path; return the TextFolder type "
-     "(TypeError if a layout differs)."},
+     "Check the fold's classes for the fast paths; return the TextFolder and CallFolder "
+     "types (TypeError if a layout differs)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1612,6 +2253,11 @@ PyInit__speedups(void)
         {&str_content_key, "content"},     {&str_role_key, "role"},
         {&str_index_key, "index"},         {&str_type_key, "type"},
         {&str_annotations_key, "annotations"},
+        {&str_step_delta, "thread.run.step.delta"},
+        {&str_function, "function"},
+        {&str_tool_calls, "tool_calls"},
+        {&str_current_step, "current_step"},
+        {&str_call_tails, "call_tails"},
     };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         *strings[i].slot = PyUnicode_InternFromString(strings[i].text);
@@ -1619,21 +2265,26 @@ PyInit__speedups(void)
             return NULL;
         }
     }
-    if (PyType_Ready(&FolderType) < 0 || PyType_Ready(&StepType) < 0 ||
-        PyType_Ready(&TextHookType) < 0) {
+    if (PyType_Ready(&FolderType) < 0 || PyType_Ready(&CallFolderType) < 0 ||
+        PyType_Ready(&StepType) < 0 || PyType_Ready(&CallHookType) < 0 ||
+        PyType_Ready(&TextHookType) < 0 || PyType_Ready(&RouterType) < 0) {
         return NULL;
     }
     kw_tolerant = Py_BuildValue("(O)", str_tolerant);
     str_events = PyUnicode_InternFromString("events");
     str_last_event = PyUnicode_InternFromString("last_event");
     str_push = PyUnicode_InternFromString("push");
+    str_handlers = PyUnicode_InternFromString("_handlers");
     int_one = PyLong_FromLong(1);
-    if (!kw_tolerant || !str_events || !str_last_event || !str_push || !int_one) {
+    if (!kw_tolerant || !str_events || !str_last_event || !str_push || !str_handlers ||
+        !int_one) {
         return NULL;
     }
     PyObject *module = PyModule_Create(&module_def);
     if (module == NULL || PyModule_AddObjectRef(module, "EventStep", (PyObject *)&StepType) < 0 ||
-        PyModule_AddObjectRef(module, "TextDeltaHook", (PyObject *)&TextHookType) < 0) {
+        PyModule_AddObjectRef(module, "TextDeltaHook", (PyObject *)&TextHookType) < 0 ||
+        PyModule_AddObjectRef(module, "ApplyRouter", (PyObject *)&RouterType) < 0 ||
+        PyModule_AddObjectRef(module, "CallDeltaHook", (PyObject *)&CallHookType) < 0) {
         Py_XDECREF(module);
         return NULL;
     }

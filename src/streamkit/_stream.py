@@ -427,6 +427,16 @@ class Stream(_StreamBase):
                 if driver.apply is not apply:  # "auto": the first event set the protocol
                     apply = driver.apply
                     step = driver.event_step(on_event, table, sinks)
+                if step is not None and self._draining and found:
+                    try:  # the whole chunk's events in one compiled call
+                        step.run(found)
+                    except Exception:
+                        sse = found[step.at]
+                        last = driver.last_event  # set once the event was decoded
+                        if last is not None and last.sse is sse:
+                            handling = last
+                        raise
+                    continue
                 if step is not None:
                     for sse in found:
                         try:  # decode, on_event, fold, hooks, views: one compiled call

@@ -49,15 +49,19 @@ from ._model import (
 )
 from .models import (
     ErrorObject,
+    FunctionToolCallDelta,
+    FunctionToolCallFunction,
     Message,
     MessageDelta,
     MessageDeltaEvent,
     Run,
     RunStep,
+    RunStepDelta,
     RunStepDeltaEvent,
     TextDelta,
     TextDeltaBlock,
     Thread,
+    ToolCallDeltaObject,
 )
 from .protocols import EventSpec
 
@@ -716,8 +720,43 @@ def _slow(
 python_decode = decode
 
 
+def _plain_delta_records() -> tuple[tuple[str, ...], ...]:
+    """What the models of a plain text delta and of a plain function-arguments delta (the
+    shapes the compiled decoder builds without orjson) record as absent, outer to inner:
+    the known JSON keys those shapes do not send, read from the reference decoder."""
+    text = MessageDeltaEvent.from_dict(
+        {
+            "id": "msg_0",
+            "object": "thread.message.delta",
+            "delta": {"content": [{"index": 0, "type": "text", "text": {"value": "x"}}]},
+        }
+    )
+    block = text.delta.content[0] if text.delta.content else None
+    if not isinstance(block, TextDeltaBlock) or block.text is None:
+        raise TypeError("the reference decoder reads a plain text delta otherwise")
+    call_delta = {"index": 0, "type": "function", "function": {"arguments": "x"}}
+    args = RunStepDeltaEvent.from_dict(
+        {
+            "id": "step_0",
+            "object": "thread.run.step.delta",
+            "delta": {"step_details": {"type": "tool_calls", "tool_calls": [call_delta]}},
+        }
+    )
+    details = args.delta.step_details
+    if not isinstance(details, ToolCallDeltaObject) or not details.tool_calls:
+        raise TypeError("the reference decoder reads a plain arguments delta otherwise")
+    call = details.tool_calls[0]
+    if not isinstance(call, FunctionToolCallDelta) or call.function is None:
+        raise TypeError("the reference decoder reads a plain arguments delta otherwise")
+    models: tuple[Model, ...] = (text, text.delta, block, block.text, args, args.delta)
+    models += (details, call, call.function)
+    if any(model.extra for model in models):
+        raise TypeError("the reference decoder finds unknown keys in a plain delta")
+    return tuple(tuple(sorted(model.absent)) for model in models)
+
+
 def _compiled_decode() -> Callable[..., Event] | None:
-    """The compiled :func:`decode` (plain text deltas in C, anything else by
+    """The compiled :func:`decode` (plain text and arguments deltas in C, anything else by
     :func:`python_decode`) when the C speedups are active and match these classes."""
     from .sse import __compiled__
 
@@ -725,9 +764,23 @@ def _compiled_decode() -> Callable[..., Event] | None:
         return None
     from . import _speedups
 
-    classes = (ThreadMessageDelta, MessageDeltaEvent, MessageDelta, TextDeltaBlock, TextDelta)
+    classes = (
+        ThreadMessageDelta,
+        MessageDeltaEvent,
+        MessageDelta,
+        TextDeltaBlock,
+        TextDelta,
+        ThreadRunStepDelta,
+        RunStepDeltaEvent,
+        RunStepDelta,
+        ToolCallDeltaObject,
+        FunctionToolCallDelta,
+        FunctionToolCallFunction,
+    )
     try:
-        compiled: Callable[..., Event] = _speedups.install_decode(classes, python_decode, _loads)
+        compiled: Callable[..., Event] = _speedups.install_decode(
+            classes, python_decode, _loads, _plain_delta_records()
+        )
     except TypeError as error:
         warnings.warn(
             f"streamkit: the compiled decoder does not match this build ({error}); "

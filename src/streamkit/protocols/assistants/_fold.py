@@ -30,6 +30,9 @@ from ...events import (
 )
 from ...fold._core import FoldCore, Indexed, adopt, index_of
 from ...models import (
+    FunctionToolCall,
+    FunctionToolCallDelta,
+    FunctionToolCallFunction,
     Message,
     MessageCreation,
     MessageCreationStepDetails,
@@ -37,6 +40,7 @@ from ...models import (
     MessageDeltaEvent,
     Run,
     RunStep,
+    RunStepDelta,
     RunStepDeltaEvent,
     RunStepDeltaMessageDelta,
     Text,
@@ -51,6 +55,7 @@ from ._lifecycles import MESSAGE, RUN, STEP
 from ._merge import (
     CALL_FOR,
     PART_FOR,
+    CallTail,
     MessageTrack,
     StepTrack,
     TextTail,
@@ -95,9 +100,10 @@ def _keeps_folded(
     return not terminal and len(folded.items) >= len(payload or ())
 
 
-def _text_folder() -> Callable[[State, Callable[[Any], list[c.Change]]], Any] | None:
-    """The compiled fast path for plain text deltas (see :class:`TextTail`), when the C
-    speedups are active, the compiled decoder too, and these classes match."""
+def _folders() -> tuple[Any, Any] | None:
+    """The compiled fast paths (see :class:`TextTail` and :class:`CallTail`): the text
+    folder and the arguments folder, when the C speedups are active, the compiled decoder
+    too, and these classes match."""
     from ...sse import __compiled__
 
     if not __compiled__:
@@ -112,9 +118,15 @@ def _text_folder() -> Callable[[State, Callable[[Any], list[c.Change]]], Any] | 
         Text,
         ContentPartDelta,
         MessageDeltaApplied,
+        CallTail,
+        StepTrack,
+        RunStep,
+        FunctionToolCall,
+        ToolCallDelta,
+        StepDeltaApplied,
     )
     try:
-        return _speedups.install_fold(classes)
+        folders: tuple[Any, Any] = _speedups.install_fold(classes)
     except TypeError as error:
         warnings.warn(
             f"streamkit: the compiled fold does not match this build ({error}); "
@@ -123,9 +135,23 @@ def _text_folder() -> Callable[[State, Callable[[Any], list[c.Change]]], Any] | 
             stacklevel=2,
         )
         return None
+    return folders
 
 
-_TEXT_FOLDER = _text_folder()
+_FOLDERS = _folders()
+_TEXT_FOLDER, _CALL_FOLDER = _FOLDERS if _FOLDERS is not None else (None, None)
+
+
+def _router() -> Callable[[State, Callable[[Any], list[c.Change]]], Any] | None:
+    """:meth:`State.apply` compiled (``_speedups.ApplyRouter``), with the fast path."""
+    if _TEXT_FOLDER is None:
+        return None
+    from ... import _speedups
+
+    return _speedups.ApplyRouter
+
+
+_ROUTER = _router()
 
 
 class State(FoldCore):
@@ -172,6 +198,8 @@ class State(FoldCore):
         #: The fold's offers to the compiled fast path, by message id (see :class:`TextTail`);
         #: one dict for the state's life (the compiled folder holds it: never rebound).
         self.text_tails: dict[str, TextTail] = {}
+        #: The same for function calls' arguments, by step id (see :class:`CallTail`).
+        self.call_tails: dict[str, CallTail] = {}
         if _TEXT_FOLDER is not None:
             self.use_speedups(True)
 
@@ -179,15 +207,28 @@ class State(FoldCore):
         """Fold plain text deltas through the compiled fast path (when it is built and
         active; the default then) or not (the pure-Python reference, for comparison)."""
         self.text_tails.clear()
+        self.call_tails.clear()
         handler: Callable[[Any], list[c.Change]] = self._message_delta
-        if enabled and _TEXT_FOLDER is not None:
+        step_handler: Callable[[Any], list[c.Change]] = self._step_delta
+        if enabled and _TEXT_FOLDER is not None and _CALL_FOLDER is not None:
             handler = _TEXT_FOLDER(self, self._message_delta_offering)
+            step_handler = _CALL_FOLDER(self, self._step_delta_offering)
         self._by_class[ThreadMessageDelta] = handler
+        self._by_class[ThreadRunStepDelta] = step_handler
+        # ``apply`` itself, compiled (unless a subclass has its own): the same routing.
+        router = _ROUTER if enabled and type(self).apply is State.apply else None
+        if router is None:
+            vars(self).pop("apply", None)
+        else:
+            vars(self)["apply"] = router(self, self._route)
 
     # -- entry point
 
     def apply(self, event: Event) -> list[c.Change]:
-        """Fold one event into the state; return the Changes it caused, in order."""
+        """Fold one event into the state; return the Changes it caused, in order.
+
+        (With the C speedups active, an instance attribute of the same name, the compiled
+        router, routes exactly as this does.)"""
         handler = self._handlers.get(event.__class__)
         if handler is None:
             return self._route(event)
@@ -389,6 +430,7 @@ class State(FoldCore):
         data: RunStep = event.data
         out: list[c.Change] = []
         self._recovered(event, out)
+        self.call_tails.pop(data.id, None)  # the step may change in any way: no offer
         old = self.steps.get(data.id)
         old_status = old.status if old is not None else None
         spec = EVENTS[event.event]
@@ -440,6 +482,7 @@ class State(FoldCore):
         leftover: dict[int, Any] | None = None,
     ) -> None:
         self.finish_once("step", step.id)
+        self.call_tails.pop(step.id, None)
         out.extend(self._calls_done(step, track, event, leftover))
         out.append(c.StepDone(event=event, step=step))
 
@@ -462,6 +505,35 @@ class State(FoldCore):
                 out.extend(self._calls_done(step, self._step_tracks[step_id], event))
         return out
 
+    def _step_delta_offering(self, event: ThreadRunStepDelta) -> list[c.Change]:
+        """:meth:`_step_delta`, then, for a plain arguments delta whose call can take the
+        next ones by a plain append, the offer of that call to the fast path."""
+        out = self._step_delta(event)
+        data = event.data
+        delta = data.delta if data.__class__ is RunStepDeltaEvent else None
+        details = delta.step_details if delta.__class__ is RunStepDelta else None
+        calls = details.tool_calls if details.__class__ is ToolCallDeltaObject else None
+        if calls.__class__ is list and len(calls) == 1:
+            call_delta = calls[0]
+            step = self.steps.get(data.id)
+            track = self._step_tracks.get(data.id)
+            if (
+                call_delta.__class__ is FunctionToolCallDelta
+                and call_delta.index.__class__ is int
+                and step is not None
+                and track is not None
+                and step.status == "in_progress"
+            ):
+                call = track.calls.by_index.get(call_delta.index)
+                if (
+                    call.__class__ is FunctionToolCall
+                    and call.function.__class__ is FunctionToolCallFunction
+                ):
+                    self.call_tails[data.id] = CallTail(
+                        step, step.step_details, track, call_delta.index, call, call.function
+                    )
+        return out
+
     def _step_delta(self, event: ThreadRunStepDelta) -> list[c.Change]:
         data: RunStepDeltaEvent = event.data
         out: list[c.Change] = []
@@ -475,6 +547,7 @@ class State(FoldCore):
         details = data.delta.step_details
         if isinstance(details, ToolCallDeltaObject):
             if not isinstance(step.step_details, ToolCallsStepDetails):
+                self.call_tails.pop(step.id, None)  # its calls start again: no offer
                 new_details = ToolCallsStepDetails(type="tool_calls", tool_calls=[])
                 set_field(step, "step_details", new_details)
                 track.calls = track.calls.restart(new_details.tool_calls)  # type: ignore[arg-type]
@@ -483,6 +556,7 @@ class State(FoldCore):
         elif isinstance(details, RunStepDeltaMessageDelta):
             mc_details = step.step_details
             if not isinstance(mc_details, MessageCreationStepDetails):
+                self.call_tails.pop(step.id, None)  # its calls are gone: no offer
                 mc_details = MessageCreationStepDetails(type="message_creation")
                 set_field(step, "step_details", mc_details)
             if details.message_creation is not None:

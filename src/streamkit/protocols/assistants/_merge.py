@@ -50,6 +50,7 @@ from ...models import (
 __all__ = [
     "CALL_FOR",
     "PART_FOR",
+    "CallTail",
     "MessageTrack",
     "StepTrack",
     "TextTail",
@@ -91,6 +92,31 @@ class TextTail:
     index: int
     part: Any
     text: Any
+
+
+@attrs.define(slots=True)
+class CallTail:
+    """The fold's offer to a fast path for a function call's arguments (see
+    :class:`TextTail`): the call at ``index`` of ``step``, whose ``function``'s arguments
+    grow by a chunk list.
+
+    While the fold keeps this offer (in ``State.call_tails``, by step id) and while it holds
+    (``step.status`` is "in_progress", ``step.step_details`` is ``details``,
+    ``call.function`` is ``function``, its arguments a chunk list), a *plain* arguments
+    delta for that step (one function call delta at ``index`` whose function has non-empty
+    arguments and nothing else: no id, no name, no output, no unknown key, no decoding
+    warning) is folded by: adding one to ``track.deltas``, making ``step`` the current one,
+    appending the arguments to the chunk list, and reporting
+    ``[ToolCallDelta, StepDeltaApplied]``, exactly as :meth:`State.apply` does. The fold
+    withdraws the offer whenever anything else may change the step (a full step event, its
+    end, new step details)."""
+
+    step: Any
+    details: Any
+    track: StepTrack
+    index: int
+    call: Any
+    function: Any
 
 
 @attrs.define(slots=True)
