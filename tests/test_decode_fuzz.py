@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streamkit import MalformedEventError
-from streamkit._model import GrowableStr, Model
+from streamkit._model import GrowableStr, Model, exact_numbers
 from streamkit.events import EVENT_TYPES, Event, MalformedEvent, UnknownEvent, decode
 from streamkit.sse import ServerSentEvent, SSEParser
 
@@ -273,7 +273,7 @@ def read_everything(value: Any) -> None:
         item = stack.pop()
         if isinstance(item, Model):
             item.to_dict()
-            item.clone()
+            check_clone(item)
             assert isinstance(item.extra, dict) and isinstance(item.absent, frozenset)
             cls = type(item)
             # Every field a user reads (``extra`` and ``absent`` above stand for the
@@ -287,6 +287,37 @@ def read_everything(value: Any) -> None:
                 stack.append(got)
         elif isinstance(item, list):
             stack.extend(item)
+
+
+def check_clone(model: Model) -> None:
+    """``clone()`` (a generated copier) gives what ``from_dict(to_dict())`` gives, the
+    definition of a clone, and shares nothing mutable with the original."""
+    copy = model.clone()
+    with exact_numbers():
+        long_way = type(model).from_dict(model.to_dict())
+    assert type(copy) is type(long_way)
+    assert copy.to_dict() == long_way.to_dict()
+    assert copy.absent == long_way.absent and copy.extra == long_way.extra
+    assert not (_mutables(copy) & _mutables(model))
+
+
+def _mutables(value: Any) -> set[int]:
+    """The ids of every mutable object reachable from ``value`` (models, dicts, lists)."""
+    found: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (dict, list, Model)):
+            if id(item) in found:
+                continue
+            found.add(id(item))
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, Model):
+            stack.extend(getattr(item, f.name, None) for f in attrs.fields(type(item)))
+    return found
 
 
 def check_case(name: str, data: str) -> str:
