@@ -277,6 +277,31 @@ def test_recording_round_trips(path: Path) -> None:
         assert_exact(event.data.to_dict(), orjson.loads(sse.data))
 
 
+@pytest.mark.external
+@pytest.mark.parametrize("speedups", [True, False])
+@pytest.mark.parametrize("path", recording_params())
+def test_events_and_snapshots_pickle_and_deepcopy(path: Path, speedups: bool) -> None:
+    """A decoded model (its record of absent keys still the input dict, ``_extra`` unset)
+    and the snapshots built from them survive pickle and ``copy.deepcopy``, on either
+    path: equal, of the same class, sharing nothing with the original."""
+    import copy
+    import pickle
+
+    from streamkit import Driver
+
+    driver = Driver(strict=False, speedups=speedups)
+    found = [event for event, _ in driver.feed(path.read_bytes())]
+    snapshots = [*driver.state.runs.values(), *driver.state.steps.values()]
+    snapshots += list(driver.state.messages.values())
+    for value in [*(e.data for e in found if isinstance(e.data, Model)), *snapshots]:
+        for back in (pickle.loads(pickle.dumps(value)), copy.deepcopy(value)):
+            assert type(back) is type(value) and back is not value
+            assert back == value and back.absent == value.absent and back.extra == value.extra
+    event = found[-2]
+    back_event = pickle.loads(pickle.dumps(event))
+    assert back_event.data == event.data and back_event.sse == event.sse
+
+
 @needs_reference
 @pytest.mark.external
 def test_stray_brace_events_are_recovered_in_tolerant_mode_only() -> None:

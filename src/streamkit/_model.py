@@ -472,6 +472,13 @@ class Model:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # pickle and copy.deepcopy: every field's slot, ``_extra`` read as None while it
+        # is unset (a decoded model's input dict is its record then). attrs' own
+        # ``__getstate__`` would read the unset slot and fail.
+        names = _slot_names(type(self))
+        return (_rebuild, (type(self), names, tuple([getattr(self, n, None) for n in names])))
+
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Decode from a JSON-shaped dict; raise :class:`ShapeError` on a wrong shape.
@@ -567,6 +574,22 @@ class UnknownVariant(Model):
 
     def clone(self) -> Self:
         return type(self).from_dict(self.to_dict())
+
+
+def _slot_names(cls: type[Model]) -> tuple[str, ...]:
+    names = cls.__dict__.get("_slot_names")
+    if names is None:
+        names = tuple(a.name for a in attrs.fields(cls))
+        cls._slot_names = names  # type: ignore[attr-defined]
+    return names  # type: ignore[no-any-return]
+
+
+def _rebuild(cls: type[Model], names: tuple[str, ...], values: tuple[Any, ...]) -> Model:
+    """A model from its slots' values (what :meth:`Model.__reduce_ex__` gives)."""
+    model = object.__new__(cls)
+    for name, value in zip(names, values, strict=True):
+        object.__setattr__(model, name, value)
+    return model
 
 
 def set_field(model: Model, name: str, value: Any) -> None:
