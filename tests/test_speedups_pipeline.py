@@ -654,15 +654,30 @@ def _work(args: tuple[int, int, int]) -> list[str]:
     return campaign(*args)
 
 
-def run(cases: int, seed: int, jobs: int) -> list[str]:
+def run(cases: int, seed: int, jobs: int, progress: bool = False) -> list[str]:
     batch = max(1, cases // (jobs * 4))
+    if progress:  # smaller batches, to say how far it is
+        batch = max(1, min(batch, 10_000))
     work = [(min(batch, cases - start), seed, start) for start in range(0, cases, batch)]
     if jobs == 1:
         return [report for item in work for report in _work(item)]
     # An executor, not a Pool: a worker that dies (a sanitizer abort, a segfault) fails
     # the run with BrokenProcessPool instead of hanging it.
+    reports: list[str] = []
+    done = 0
+    started = time.perf_counter()
     with ProcessPoolExecutor(jobs, mp_context=get_context("fork")) as pool:
-        return [report for found in pool.map(_work, work) for report in found]
+        for item, found in zip(work, pool.map(_work, work), strict=True):
+            reports.extend(found)
+            done += item[0]
+            if progress:
+                elapsed = time.perf_counter() - started
+                print(
+                    f"{done:,} / {cases:,} cases, {len(reports)} differences, {elapsed:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return reports
 
 
 needs_compiled = pytest.mark.skipif(not sse.__compiled__, reason="the C speedups are not active")
@@ -958,7 +973,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the C speedups are not active: nothing to compare", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    reports = run(args.cases, args.seed, args.jobs)
+    reports = run(args.cases, args.seed, args.jobs, progress=True)
     elapsed = time.perf_counter() - started
     for report in reports[:10]:
         print(report)
