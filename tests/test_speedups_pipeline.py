@@ -31,6 +31,7 @@ import random
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -43,7 +44,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _fuzz
-from streamkit import Driver, events, sse
+from streamkit import Driver, _model, events, sse
 from streamkit.fold import State
 from streamkit.models import Model
 from streamkit.protocols.assistants._merge import MessageTrack, StepTrack
@@ -507,9 +508,21 @@ def _run(chunks: list[bytes], options: dict[str, Any], speedups: bool) -> list[A
     return log
 
 
+def _both(run: Callable[[bool], list[Any]]) -> tuple[list[Any], list[Any]]:
+    """``run(True)`` then ``run(False)``, both from the same process state. The decoder
+    notes, process-wide, that it has seen an escaped surrogate (``_model._SURROGATES``):
+    from then on a grown text that is read stays a chunk list instead of becoming a str
+    (it reads the same). Two pure-Python runs of one stream that sends one differ in that
+    representation when the first set the note; it is put back before the second run."""
+    seen = _model._SURROGATES[0]
+    fast = run(True)
+    _model._SURROGATES[0] = seen
+    return fast, run(False)
+
+
 def differ(chunks: list[bytes], options: dict[str, Any]) -> str | None:
     """Run both paths; describe the first difference, or None."""
-    fast, ref = _run(chunks, options, True), _run(chunks, options, False)
+    fast, ref = _both(lambda speedups: _run(chunks, options, speedups))
     for n, (got, want) in enumerate(zip(fast, ref, strict=False)):
         if got != want:
             return f"step {n}: compiled {got!r}\n   != python {want!r}"
@@ -627,7 +640,7 @@ def make_plan(rng: random.Random) -> Any:
 
 def differ_stream(chunks: list[bytes], options: dict[str, Any], plan: Any) -> str | None:
     """Run ``stream()`` on both paths; describe the first difference, or None."""
-    fast, ref = _run_stream(chunks, options, plan, True), _run_stream(chunks, options, plan, False)
+    fast, ref = _both(lambda speedups: _run_stream(chunks, options, plan, speedups))
     for n, (got, want) in enumerate(zip(fast, ref, strict=False)):
         if got != want:
             return f"stream step {n}: compiled {got!r}\n   != python {want!r}"
@@ -707,6 +720,25 @@ _STREAM = (
         for i in range(3)
     )
 ).encode()
+
+
+def test_both_paths_start_from_the_same_process_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stream whose text is read before an escaped surrogate arrives compares equal
+    from a process that has not seen one yet (the campaign's first finding: the first run
+    set the process-wide note, and the second kept its text as a chunk list)."""
+    monkeypatch.setattr(_model, "_SURROGATES", [False])
+    refusal = '{"index":1,"type":"refusal","refusal":"\\ud83d"}'
+    body = (
+        f"event: thread.message.created\ndata: {_message('msg_1', 'in_progress')}\n\n"
+        f"event: thread.message.delta\ndata: {_plain(random.Random(0), 'msg_1')}\n\n"
+        "event: thread.message.delta\ndata: "
+        '{"id":"msg_1","object":"thread.message.delta","delta":{"content":'
+        '[{"index":0,"type":"text","text":{"value":"na\u00efve"}}]}}\n\n'
+        "event: thread.message.delta\ndata: "
+        f'{{"id":"msg_1","object":"thread.message.delta","delta":{{"content":[{refusal}]}}}}\n\n'
+    ).encode()
+    assert differ([body], {"strict": False}) is None
+    assert _model._SURROGATES[0]  # the stream did set it
 
 
 @needs_compiled
