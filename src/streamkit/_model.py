@@ -434,6 +434,8 @@ class Model:
     _extra: dict[str, Any] | None = attrs.field(default=None, repr=False, alias="extra")
     _absent: tuple[str, ...] | dict[str, Any] = attrs.field(default=(), repr=False, alias="absent")
 
+    #: Every field's slot name, for pickling (each class's own, made on first use).
+    _slot_names: ClassVar[tuple[str, ...] | None] = None
     _codec: ClassVar[
         tuple[
             Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]
@@ -577,11 +579,10 @@ class UnknownVariant(Model):
 
 
 def _slot_names(cls: type[Model]) -> tuple[str, ...]:
-    names = cls.__dict__.get("_slot_names")
+    names: tuple[str, ...] | None = cls.__dict__.get("_slot_names")
     if names is None:
-        names = tuple(a.name for a in attrs.fields(cls))
-        cls._slot_names = names  # type: ignore[attr-defined]
-    return names  # type: ignore[no-any-return]
+        names = cls._slot_names = tuple(a.name for a in attrs.fields(cls))
+    return names
 
 
 def _rebuild(cls: type[Model], names: tuple[str, ...], values: tuple[Any, ...]) -> Model:
