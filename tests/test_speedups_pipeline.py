@@ -522,12 +522,16 @@ def _both(run: Callable[[bool], list[Any]]) -> tuple[list[Any], list[Any]]:
 
 def differ(chunks: list[bytes], options: dict[str, Any]) -> str | None:
     """Run both paths; describe the first difference, or None."""
-    fast, ref = _both(lambda speedups: _run(chunks, options, speedups))
+    return _first_difference(*_both(lambda speedups: _run(chunks, options, speedups)), "")
+
+
+def _first_difference(fast: list[Any], ref: list[Any], what: str) -> str | None:
+    """Where two logs (the compiled run's, the reference's) first differ, or None."""
     for n, (got, want) in enumerate(zip(fast, ref, strict=False)):
         if got != want:
-            return f"step {n}: compiled {got!r}\n   != python {want!r}"
+            return f"{what}step {n}: compiled {got!r}\n   != python {want!r}"
     if len(fast) != len(ref):
-        return f"compiled {len(fast)} steps, python {len(ref)}"
+        return f"{what}compiled {len(fast)} steps, python {len(ref)}"
     return None
 
 
@@ -640,13 +644,8 @@ def make_plan(rng: random.Random) -> Any:
 
 def differ_stream(chunks: list[bytes], options: dict[str, Any], plan: Any) -> str | None:
     """Run ``stream()`` on both paths; describe the first difference, or None."""
-    fast, ref = _both(lambda speedups: _run_stream(chunks, options, plan, speedups))
-    for n, (got, want) in enumerate(zip(fast, ref, strict=False)):
-        if got != want:
-            return f"stream step {n}: compiled {got!r}\n   != python {want!r}"
-    if len(fast) != len(ref):
-        return f"stream: compiled {len(fast)} steps, python {len(ref)}"
-    return None
+    logs = _both(lambda speedups: _run_stream(chunks, options, plan, speedups))
+    return _first_difference(*logs, "stream ")
 
 
 def campaign(cases: int, seed: int, start: int = 0) -> list[str]:

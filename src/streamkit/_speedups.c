@@ -1235,6 +1235,59 @@ folder_dealloc(Folder *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* What both fast folds check last, once the offer's objects are the expected ones: the
+ * owner (message or step) in progress, the text grown as a chunk list, the delta at the
+ * offered index; 1 and the delta count in *n when all hold, else 0 (an error may be set:
+ * the caller returns NULL either way). */
+static int
+offer_holds(PyObject *status, PyObject *grown, PyObject *deltas, PyObject *index,
+            PyObject *tindex, Py_ssize_t *n)
+{
+    if (status == NULL || !PyUnicode_CheckExact(status) ||
+        (status != str_in_progress && PyUnicode_Compare(status, str_in_progress) != 0) ||
+        grown == NULL || !PyList_CheckExact(grown) || deltas == NULL ||
+        !PyLong_CheckExact(deltas)) {
+        return 0;
+    }
+    if (PyObject_RichCompareBool(index, tindex, Py_EQ) <= 0) {
+        return 0; /* an error (none possible for two ints) stays set */
+    }
+    *n = PyLong_AsSsize_t(deltas);
+    if (*n == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* The fold itself, in the Python fold's order (count the delta, make `owner` the state's
+ * `current`, append the chunk), returning [first, second], the two Changes the caller
+ * built (both stolen, released on failure). */
+static PyObject *
+commit_append(Folder *self, PyObject *current, PyObject *owner, PyObject **deltas_slot,
+              Py_ssize_t n, PyObject *grown, PyObject *chunk, PyObject *first, PyObject *second)
+{
+    PyObject *count = PyLong_FromSsize_t(n + 1);
+    PyObject *out = count ? PyList_New(2) : NULL;
+    if (out == NULL) {
+        Py_XDECREF(count);
+        Py_DECREF(first);
+        Py_DECREF(second);
+        return NULL;
+    }
+    PyList_SET_ITEM(out, 0, first);
+    PyList_SET_ITEM(out, 1, second);
+    Py_INCREF(owner);
+    Py_SETREF(*deltas_slot, count);
+    int r = PyObject_SetAttr(self->state, current, owner);
+    Py_DECREF(owner);
+    if (r < 0 || PyList_Append(grown, chunk) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
 /* The fast fold of a plain text delta; NULL with no error set: not for the fast path. */
 static PyObject *
 fold_text(Folder *self, PyObject *event)
@@ -1287,31 +1340,15 @@ fold_text(Folder *self, PyObject *event)
     }
     PyObject *status = FIELD(message, C_MESSAGE, MS_STATUS);
     PyObject *grown = FIELD(text, C_TEXT, TX_VALUE);
-    PyObject *deltas = FIELD(track, C_TRACK, TR_DELTAS);
     PyObject *kind = FIELD(part, C_PART, PT_TYPE);
-    if (status == NULL || !PyUnicode_CheckExact(status) ||
-        (status != str_in_progress && PyUnicode_Compare(status, str_in_progress) != 0) ||
-        grown == NULL || !PyList_CheckExact(grown) || deltas == NULL ||
-        !PyLong_CheckExact(deltas) || kind == NULL) {
+    Py_ssize_t n;
+    if (kind == NULL ||
+        !offer_holds(status, grown, FIELD(track, C_TRACK, TR_DELTAS), index, tindex, &n)) {
         return NULL;
     }
-    int same = PyObject_RichCompareBool(index, tindex, Py_EQ);
-    if (same <= 0) {
-        return NULL; /* an error (none possible for two ints) stays set */
-    }
-    /* Every check passed: fold. Build what can fail first, then change the state. */
-    Py_ssize_t n = PyLong_AsSsize_t(deltas);
-    if (n == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return NULL;
-    }
-    PyObject *count = PyLong_FromSsize_t(n + 1);
-    PyObject *out = count ? PyList_New(2) : NULL;
-    PyObject *cpd = out ? alloc(C_CPD) : NULL;
+    PyObject *cpd = alloc(C_CPD);
     PyObject *mda = cpd ? alloc(C_MDA) : NULL;
     if (mda == NULL) {
-        Py_XDECREF(count);
-        Py_XDECREF(out);
         Py_XDECREF(cpd);
         return NULL;
     }
@@ -1325,18 +1362,8 @@ fold_text(Folder *self, PyObject *event)
     FIELD(mda, C_MDA, MA_EVENT) = Py_NewRef(event);
     FIELD(mda, C_MDA, MA_MESSAGE) = Py_NewRef(message);
     FIELD(mda, C_MDA, MA_DELTA) = Py_NewRef(dl);
-    PyList_SET_ITEM(out, 0, cpd);
-    PyList_SET_ITEM(out, 1, mda);
-    /* The order of the Python fold: count, current message, then the append. */
-    Py_INCREF(message);
-    Py_SETREF(FIELD(track, C_TRACK, TR_DELTAS), count);
-    int r = PyObject_SetAttr(self->state, str_current_message, message);
-    Py_DECREF(message);
-    if (r < 0 || PyList_Append(grown, chunk) < 0) {
-        Py_DECREF(out);
-        return NULL;
-    }
-    return out;
+    return commit_append(self, str_current_message, message, &FIELD(track, C_TRACK, TR_DELTAS),
+                         n, grown, chunk, cpd, mda);
 }
 
 static PyObject *
@@ -1416,31 +1443,15 @@ fold_args(Folder *self, PyObject *event)
     }
     PyObject *status = FIELD(step, C_STEP, ST_STATUS);
     PyObject *grown = FIELD(function, C_FFUNC, FF_ARGUMENTS);
-    PyObject *deltas = FIELD(track, C_STRACK, TR_DELTAS);
     PyObject *kind = FIELD(call, C_FCALL, FC_TYPE);
-    if (status == NULL || !PyUnicode_CheckExact(status) ||
-        (status != str_in_progress && PyUnicode_Compare(status, str_in_progress) != 0) ||
-        grown == NULL || !PyList_CheckExact(grown) || deltas == NULL ||
-        !PyLong_CheckExact(deltas) || kind == NULL) {
+    Py_ssize_t n;
+    if (kind == NULL ||
+        !offer_holds(status, grown, FIELD(track, C_STRACK, TR_DELTAS), index, tindex, &n)) {
         return NULL;
     }
-    int same = PyObject_RichCompareBool(index, tindex, Py_EQ);
-    if (same <= 0) {
-        return NULL; /* an error (none possible for two ints) stays set */
-    }
-    Py_ssize_t n = PyLong_AsSsize_t(deltas);
-    if (n == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return NULL;
-    }
-    /* Every check passed: fold. Build what can fail first, then change the state. */
-    PyObject *count = PyLong_FromSsize_t(n + 1);
-    PyObject *out = count ? PyList_New(2) : NULL;
-    PyObject *tcd = out ? alloc(C_TCD) : NULL;
+    PyObject *tcd = alloc(C_TCD);
     PyObject *sda = tcd ? alloc(C_SDA) : NULL;
     if (sda == NULL) {
-        Py_XDECREF(count);
-        Py_XDECREF(out);
         Py_XDECREF(tcd);
         return NULL;
     }
@@ -1454,18 +1465,8 @@ fold_args(Folder *self, PyObject *event)
     FIELD(sda, C_SDA, SA_EVENT) = Py_NewRef(event);
     FIELD(sda, C_SDA, SA_STEP) = Py_NewRef(step);
     FIELD(sda, C_SDA, SA_DELTA) = Py_NewRef(sd);
-    PyList_SET_ITEM(out, 0, tcd);
-    PyList_SET_ITEM(out, 1, sda);
-    /* The order of the Python fold: count, current step, then the append. */
-    Py_INCREF(step);
-    Py_SETREF(FIELD(track, C_STRACK, TR_DELTAS), count);
-    int r = PyObject_SetAttr(self->state, str_current_step, step);
-    Py_DECREF(step);
-    if (r < 0 || PyList_Append(grown, chunk) < 0) {
-        Py_DECREF(out);
-        return NULL;
-    }
-    return out;
+    return commit_append(self, str_current_step, step, &FIELD(track, C_STRACK, TR_DELTAS), n,
+                         grown, chunk, tcd, sda);
 }
 
 static PyObject *
